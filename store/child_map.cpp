@@ -1,0 +1,408 @@
+#include "store/child_map.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "store/node.hpp"
+
+namespace xs::store {
+
+using detail::InnerBlock;
+using detail::LeafBlock;
+using Block = ChildMap::Block;
+
+namespace {
+
+std::uint32_t entry_bytes(const Node* n) { return static_cast<std::uint32_t>(n->name_len) + 1; }
+
+LeafBlock* alloc_leaf(std::uint16_t cap) {
+    void* mem = std::malloc(sizeof(LeafBlock) + cap * sizeof(Node*));
+    if (!mem) throw std::bad_alloc();
+    auto* l = new (mem) LeafBlock();
+    l->cap = cap;
+    return l;
+}
+
+LeafBlock* as_leaf(Block* b) { return static_cast<LeafBlock*>(b); }
+const LeafBlock* as_leaf(const Block* b) { return static_cast<const LeafBlock*>(b); }
+InnerBlock* as_inner(Block* b) { return static_cast<InnerBlock*>(b); }
+const InnerBlock* as_inner(const Block* b) { return static_cast<const InnerBlock*>(b); }
+
+// Index of the kid of `in` whose range holds `name`.
+std::uint16_t kid_index(const InnerBlock* in, std::string_view name) {
+    std::uint16_t lo = 1, hi = in->count;  // first key > name, among keys[1..count)
+    while (lo < hi) {
+        std::uint16_t mid = static_cast<std::uint16_t>((lo + hi) / 2);
+        if (std::string_view(in->keys[mid]) <= name) lo = static_cast<std::uint16_t>(mid + 1);
+        else hi = mid;
+    }
+    return static_cast<std::uint16_t>(lo - 1);
+}
+
+// First position in `l` whose name is >= name.
+std::uint16_t leaf_lower_bound(const LeafBlock* l, std::string_view name) {
+    std::uint16_t lo = 0, hi = l->count;
+    while (lo < hi) {
+        std::uint16_t mid = static_cast<std::uint16_t>((lo + hi) / 2);
+        if (l->items[mid]->name() < name) lo = static_cast<std::uint16_t>(mid + 1);
+        else hi = mid;
+    }
+    return lo;
+}
+
+Block* clone(const Block* b) {
+    if (b->leaf) {
+        const LeafBlock* src = as_leaf(b);
+        LeafBlock* l = alloc_leaf(src->cap);
+        l->count = src->count;
+        l->size = src->size;
+        l->bytes = src->bytes;
+        for (std::uint16_t i = 0; i < src->count; ++i) {
+            l->items[i] = src->items[i];
+            retain(l->items[i]);
+        }
+        return l;
+    }
+    const InnerBlock* src = as_inner(b);
+    auto* in = new InnerBlock();
+    in->leaf = false;
+    in->count = src->count;
+    in->cap = src->cap;
+    in->size = src->size;
+    in->bytes = src->bytes;
+    for (std::uint16_t i = 0; i < src->count; ++i) {
+        in->kids[i] = src->kids[i];
+        ++in->kids[i]->refs;
+        in->keys[i] = src->keys[i];
+    }
+    return in;
+}
+
+// Make `b` referenced only by its holder (copying it if shared).
+void unshare(Block*& b) {
+    if (b->refs == 1) return;
+    Block* copy = clone(b);
+    --b->refs;  // still referenced elsewhere, so never freed here
+    b = copy;
+}
+
+std::string_view first_name(const Block* b) {
+    while (!b->leaf) b = as_inner(b)->kids[0];
+    return as_leaf(b)->items[0]->name();
+}
+
+// Insert into a leaf that has room (growing it when it is small).
+void leaf_insert(LeafBlock*& l, std::uint16_t pos, Node* child) {
+    if (l->count == l->cap) {
+        std::uint16_t cap = static_cast<std::uint16_t>(std::min<int>(l->cap * 2, ChildMap::kLeafMax));
+        LeafBlock* grown = alloc_leaf(cap);
+        grown->count = l->count;
+        grown->size = l->size;
+        grown->bytes = l->bytes;
+        std::memcpy(grown->items, l->items, l->count * sizeof(Node*));
+        std::free(l);  // unshared, so the items simply move
+        l = grown;
+    }
+    std::memmove(&l->items[pos + 1], &l->items[pos], (l->count - pos) * sizeof(Node*));
+    l->items[pos] = child;
+    ++l->count;
+    ++l->size;
+    l->bytes += entry_bytes(child);
+}
+
+// Split a full leaf in two halves; returns the new right half.
+LeafBlock* split_leaf(LeafBlock* l) {
+    std::uint16_t half = static_cast<std::uint16_t>(l->count / 2);
+    LeafBlock* r = alloc_leaf(ChildMap::kLeafMax);
+    r->count = static_cast<std::uint16_t>(l->count - half);
+    std::memcpy(r->items, &l->items[half], r->count * sizeof(Node*));
+    l->count = half;
+    r->size = r->count;
+    for (std::uint16_t i = 0; i < r->count; ++i) r->bytes += entry_bytes(r->items[i]);
+    l->size = l->count;
+    l->bytes -= r->bytes;
+    return r;
+}
+
+InnerBlock* split_inner(InnerBlock* in) {
+    std::uint16_t half = static_cast<std::uint16_t>(in->count / 2);
+    auto* r = new InnerBlock();
+    r->leaf = false;
+    r->cap = ChildMap::kInnerMax;
+    for (std::uint16_t i = half; i < in->count; ++i) {
+        r->kids[i - half] = in->kids[i];
+        r->keys[i - half] = std::move(in->keys[i]);
+        r->size += in->kids[i]->size;
+        r->bytes += in->kids[i]->bytes;
+    }
+    r->count = static_cast<std::uint16_t>(in->count - half);
+    r->keys[0].clear();
+    in->count = half;
+    in->size -= r->size;
+    in->bytes -= r->bytes;
+    return r;
+}
+
+// Inserts into the (unshared) subtree `b`; returns a new right sibling when
+// `b` had to split, else nullptr.
+Block* insert_into(Block*& b, Node* child) {
+    std::string_view name = child->name();
+    if (b->leaf) {
+        auto* l = as_leaf(b);
+        std::uint16_t pos = leaf_lower_bound(l, name);
+        if (l->count < ChildMap::kLeafMax) {
+            leaf_insert(l, pos, child);
+            b = l;
+            return nullptr;
+        }
+        LeafBlock* r = split_leaf(l);
+        if (pos <= l->count) leaf_insert(l, pos, child);
+        else leaf_insert(r, static_cast<std::uint16_t>(pos - l->count), child);
+        return r;
+    }
+    auto* in = as_inner(b);
+    std::uint16_t k = kid_index(in, name);
+    unshare(in->kids[k]);
+    Block* right = insert_into(in->kids[k], child);
+    // kid_index chose k with keys[k] <= name, so keys[k] stays the smallest
+    // name of kids[k]; only a split needs a new key.
+    ++in->size;
+    in->bytes += entry_bytes(child);
+    if (!right) return nullptr;
+    // Room for the new kid after position k?
+    InnerBlock* target = in;
+    InnerBlock* split = nullptr;
+    if (in->count == ChildMap::kInnerMax) {
+        split = split_inner(in);
+        if (k >= in->count) {
+            target = split;
+            k = static_cast<std::uint16_t>(k - in->count);
+        }
+    }
+    for (std::uint16_t i = target->count; i > k + 1; --i) {
+        target->kids[i] = target->kids[i - 1];
+        target->keys[i] = std::move(target->keys[i - 1]);
+    }
+    target->kids[k + 1] = right;
+    target->keys[k + 1] = std::string(first_name(right));
+    ++target->count;
+    // The totals of the half that received the right block already include
+    // the inserted child only when it is `in`; recompute both from the kids.
+    auto retotal = [](InnerBlock* t) {
+        t->size = 0;
+        t->bytes = 0;
+        for (std::uint16_t i = 0; i < t->count; ++i) {
+            t->size += t->kids[i]->size;
+            t->bytes += t->kids[i]->bytes;
+        }
+    };
+    retotal(in);
+    if (split) retotal(split);
+    return split;
+}
+
+// Removes `name` from the (unshared) subtree; returns the child or nullptr.
+Node* erase_from(Block*& b, std::string_view name) {
+    if (b->leaf) {
+        auto* l = as_leaf(b);
+        std::uint16_t pos = leaf_lower_bound(l, name);
+        if (pos == l->count || l->items[pos]->name() != name) return nullptr;
+        Node* child = l->items[pos];
+        std::memmove(&l->items[pos], &l->items[pos + 1], (l->count - pos - 1) * sizeof(Node*));
+        --l->count;
+        --l->size;
+        l->bytes -= entry_bytes(child);
+        return child;
+    }
+    auto* in = as_inner(b);
+    std::uint16_t k = kid_index(in, name);
+    unshare(in->kids[k]);
+    Node* child = erase_from(in->kids[k], name);
+    if (!child) return nullptr;
+    --in->size;
+    in->bytes -= entry_bytes(child);
+    if (in->kids[k]->size == 0) {
+        release_block(in->kids[k]);
+        for (std::uint16_t i = k; i + 1 < in->count; ++i) {
+            in->kids[i] = in->kids[i + 1];
+            in->keys[i] = std::move(in->keys[i + 1]);
+        }
+        --in->count;
+        in->keys[0].clear();
+    } else if (k > 0) {
+        in->keys[k] = std::string(first_name(in->kids[k]));
+    }
+    return child;
+}
+
+}  // namespace
+
+ChildMap::ChildMap(const ChildMap& other) : root_(other.root_) {
+    if (root_) ++root_->refs;
+}
+
+ChildMap::~ChildMap() {
+    if (root_) release_block(root_);
+}
+
+std::uint32_t ChildMap::size() const { return root_ ? root_->size : 0; }
+std::uint32_t ChildMap::name_bytes() const { return root_ ? root_->bytes : 0; }
+bool ChildMap::shared() const { return root_ && root_->refs > 1; }
+
+Node* ChildMap::find(std::string_view name) const {
+    const Block* b = root_;
+    if (!b) return nullptr;
+    while (!b->leaf) {
+        const InnerBlock* in = as_inner(b);
+        b = in->kids[kid_index(in, name)];
+    }
+    const LeafBlock* l = as_leaf(b);
+    std::uint16_t pos = leaf_lower_bound(l, name);
+    if (pos < l->count && l->items[pos]->name() == name) return l->items[pos];
+    return nullptr;
+}
+
+Node** ChildMap::find_slot(std::string_view name) {
+    if (!find(name)) return nullptr;
+    Block** b = &root_;
+    unshare(*b);
+    while (!(*b)->leaf) {
+        InnerBlock* in = as_inner(*b);
+        b = &in->kids[kid_index(in, name)];
+        unshare(*b);
+    }
+    LeafBlock* l = as_leaf(*b);
+    return &l->items[leaf_lower_bound(l, name)];
+}
+
+void ChildMap::insert(Node* child) {
+    if (!root_) {
+        LeafBlock* l = alloc_leaf(1);
+        leaf_insert(l, 0, child);
+        root_ = l;
+        return;
+    }
+    unshare(root_);
+    Block* right = insert_into(root_, child);
+    if (!right) return;
+    auto* top = new InnerBlock();
+    top->leaf = false;
+    top->cap = kInnerMax;
+    top->count = 2;
+    top->kids[0] = root_;
+    top->kids[1] = right;
+    top->keys[1] = std::string(first_name(right));
+    top->size = root_->size + right->size;
+    top->bytes = root_->bytes + right->bytes;
+    root_ = top;
+}
+
+Node* ChildMap::erase(std::string_view name) {
+    if (!find(name)) return nullptr;
+    unshare(root_);
+    Node* child = erase_from(root_, name);
+    // Collapse an emptied map and inner roots with a single kid.
+    while (root_ && !root_->leaf && as_inner(root_)->count == 1) {
+        Block* only = as_inner(root_)->kids[0];
+        as_inner(root_)->count = 0;
+        delete as_inner(root_);
+        root_ = only;
+    }
+    if (root_ && root_->size == 0) {
+        release_block(root_);
+        root_ = nullptr;
+    }
+    return child;
+}
+
+bool ChildMap::same_names(const ChildMap& other) const {
+    if (root_ == other.root_) return true;
+    if (size() != other.size() || name_bytes() != other.name_bytes()) return false;
+    // Walk this map with for_each and `other` with an explicit cursor,
+    // comparing names pairwise.
+    bool equal = true;
+    struct Cursor {
+        const Block* stack[16];
+        std::uint16_t pos[16];
+        int depth = -1;
+        void push(const Block* b) {
+            ++depth;
+            stack[depth] = b;
+            pos[depth] = 0;
+        }
+        const Node* next() {
+            while (depth >= 0) {
+                const Block* b = stack[depth];
+                if (b->leaf) {
+                    const LeafBlock* l = as_leaf(b);
+                    if (pos[depth] < l->count) return l->items[pos[depth]++];
+                    --depth;
+                } else {
+                    const InnerBlock* in = as_inner(b);
+                    if (pos[depth] < in->count) push(in->kids[pos[depth]++]);
+                    else --depth;
+                }
+            }
+            return nullptr;
+        }
+    } cur;
+    if (other.root_) cur.push(other.root_);
+    for_each([&](const Node* n) {
+        const Node* m = cur.next();
+        if (!m || m->name() != n->name()) {
+            equal = false;
+            return false;
+        }
+        return true;
+    });
+    return equal;
+}
+
+namespace {
+
+bool check_block(const Block* b, std::string_view lo, std::string_view hi, bool has_hi,
+                 const char*& why, std::uint32_t& size, std::uint32_t& bytes) {
+    size = 0;
+    bytes = 0;
+    if (b->refs == 0) return (why = "block with zero references"), false;
+    if (b->leaf) {
+        const LeafBlock* l = as_leaf(b);
+        if (l->count == 0) return (why = "empty leaf block"), false;
+        if (l->count > l->cap) return (why = "leaf over capacity"), false;
+        for (std::uint16_t i = 0; i < l->count; ++i) {
+            std::string_view n = l->items[i]->name();
+            if (n < lo || (has_hi && n >= hi)) return (why = "child outside its block's range"), false;
+            if (i > 0 && !(l->items[i - 1]->name() < n)) return (why = "children not sorted"), false;
+            ++size;
+            bytes += entry_bytes(l->items[i]);
+        }
+    } else {
+        const InnerBlock* in = as_inner(b);
+        if (in->count == 0) return (why = "inner block without kids"), false;
+        for (std::uint16_t i = 0; i < in->count; ++i) {
+            std::string_view klo = i == 0 ? lo : std::string_view(in->keys[i]);
+            bool khas = i + 1 < in->count || has_hi;
+            std::string_view khi = i + 1 < in->count ? std::string_view(in->keys[i + 1]) : hi;
+            std::uint32_t s, by;
+            if (!check_block(in->kids[i], klo, khi, khas, why, s, by)) return false;
+            if (i > 0 && first_name(in->kids[i]) != in->keys[i]) return (why = "stale separator key"), false;
+            size += s;
+            bytes += by;
+        }
+    }
+    if (size != b->size || bytes != b->bytes) return (why = "block totals disagree with contents"), false;
+    return true;
+}
+
+}  // namespace
+
+bool ChildMap::check(const char*& why) const {
+    if (!root_) return true;
+    if (!root_->leaf && as_inner(root_)->count < 2) return (why = "inner root with one kid"), false;
+    std::uint32_t s, by;
+    return check_block(root_, std::string_view(), std::string_view(), false, why, s, by);
+}
+
+}  // namespace xs::store

@@ -1,0 +1,92 @@
+#include "store/path.hpp"
+
+#include <array>
+#include <cerrno>
+
+namespace xs::store {
+
+namespace {
+
+constexpr std::array<bool, 256> make_valid_table() {
+    std::array<bool, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    t['-'] = t['/'] = t['_'] = t['@'] = true;
+    return t;
+}
+constexpr auto kValid = make_valid_table();
+
+bool valid_chars(std::string_view s) {
+    for (unsigned char c : s)
+        if (!kValid[c]) return false;
+    return true;
+}
+
+void append_decimal(std::string& out, unsigned v) {
+    char buf[12];
+    int n = 0;
+    do {
+        buf[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) out.push_back(buf[--n]);
+}
+
+}  // namespace
+
+bool is_special(std::string_view canon) { return !canon.empty() && canon[0] == '@'; }
+
+bool is_relative(std::string_view raw) { return raw.empty() || (raw[0] != '/' && raw[0] != '@'); }
+
+std::size_t local_prefix_len(std::string_view p) {
+    constexpr std::string_view kPrefix = "/local/domain/";
+    if (p.substr(0, kPrefix.size()) != kPrefix) return 0;
+    std::size_t i = kPrefix.size();
+    std::size_t digits = 0;
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9' && digits < 6) {
+        ++i;
+        ++digits;
+    }
+    if (digits == 0 || digits > 5 || i >= p.size() || p[i] != '/') return 0;
+    return i + 1;
+}
+
+std::string home_path(DomId domid) {
+    std::string s = "/local/domain/";
+    append_decimal(s, domid);
+    return s;
+}
+
+Result<> canonicalize(std::string& out, std::string_view raw, const PathRules& rules) {
+    if (raw.empty() || !valid_chars(raw)) return fail(EINVAL);
+    if (raw[0] == '@' && !rules.allow_special) return fail(EINVAL);
+    out.clear();
+    if (is_relative(raw)) {
+        out = home_path(rules.home);
+        out.push_back('/');
+    }
+    out.append(raw);
+    if (out.size() > 1 && out.back() == '/') return fail(EINVAL);
+    if (out.find("//") != std::string::npos) return fail(EINVAL);
+    if (rules.path_max != 0) {
+        std::size_t len = out.size() - local_prefix_len(out);
+        if (len > rules.path_max) return fail(EINVAL);  // a quota of N allows exactly N
+    }
+    return {};
+}
+
+std::string_view parent_of(std::string_view canon) {
+    std::size_t slash = canon.rfind('/');
+    if (slash == std::string_view::npos) return canon;  // "@name": its own root
+    if (slash == 0) return "/";
+    return canon.substr(0, slash);
+}
+
+std::string_view basename_of(std::string_view canon) {
+    std::size_t slash = canon.rfind('/');
+    if (slash == std::string_view::npos) return canon;
+    return canon.substr(slash + 1);
+}
+
+}  // namespace xs::store

@@ -1,0 +1,63 @@
+// Node paths: validation and canonicalisation, and walking components.
+//
+// A canonical path is either absolute ("/", "/a/b") or special ("@name",
+// "@name/x"). Relative paths are resolved against the caller's home
+// "/local/domain/<domid>".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "store/domid.hpp"
+#include "store/result.hpp"
+
+namespace xs::store {
+
+struct PathRules {
+    DomId home = 0;            // relative paths resolve to /local/domain/<home>/...
+    std::uint32_t path_max = 0;  // max length after a /local/domain/<n>/ prefix; 0 = unlimited
+    bool allow_special = false;  // accept "@..." names (GET/SET_PERMS, WATCH, UNWATCH)
+};
+
+// Canonicalise `raw` into `out` (reused buffer). EINVAL for: empty, invalid
+// characters (only A-Z a-z 0-9 - / _ @), "@" names where not allowed,
+// a trailing "/" (except "/"), "//", or a length over path_max after the
+// /local/domain/<n>/ prefix (the whole path when it has no such prefix).
+Result<> canonicalize(std::string& out, std::string_view raw, const PathRules& rules);
+
+bool is_special(std::string_view canon);  // "@..."
+bool is_relative(std::string_view raw);   // neither "/" nor "@" first
+// Length of a leading "/local/domain/<1-5 digits>/" or 0.
+std::size_t local_prefix_len(std::string_view canon);
+// "/local/domain/<domid>"
+std::string home_path(DomId domid);
+
+// Parent of a canonical absolute path ("/a/b" -> "/a", "/a" -> "/").
+std::string_view parent_of(std::string_view canon);
+// Last component ("/a/b" -> "b", "/" -> "").
+std::string_view basename_of(std::string_view canon);
+
+// Iterates the components of a canonical absolute path: "/a/bc" -> "a", "bc".
+class Components {
+public:
+    explicit Components(std::string_view canon) : rest_(canon == "/" ? std::string_view() : canon.substr(1)) {}
+    bool next(std::string_view& comp) {
+        if (done_ || rest_.empty()) return false;
+        std::size_t slash = rest_.find('/');
+        if (slash == std::string_view::npos) {
+            comp = rest_;
+            done_ = true;
+        } else {
+            comp = rest_.substr(0, slash);
+            rest_.remove_prefix(slash + 1);
+        }
+        return true;
+    }
+
+private:
+    std::string_view rest_;
+    bool done_ = false;
+};
+
+}  // namespace xs::store

@@ -1,0 +1,139 @@
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/child_map.hpp"
+#include "store/node.hpp"
+
+using namespace xs::store;
+
+namespace {
+
+PermRef g_perms = make_perms({{0, kAccessNone, false}});
+
+Node* leaf(const std::string& name, const std::string& value = "") {
+    return Node::make(name, value, g_perms.get(), ChildMap(), 1);
+}
+
+// Compare a map with a reference model, names and values in order.
+void expect_equal(const ChildMap& m, const std::map<std::string, std::string>& ref) {
+    const char* why = nullptr;
+    REQUIRE_MESSAGE(m.check(why), (why ? why : ""));
+    CHECK(m.size() == ref.size());
+    std::uint32_t bytes = 0;
+    for (auto& [k, v] : ref) bytes += static_cast<std::uint32_t>(k.size() + 1);
+    CHECK(m.name_bytes() == bytes);
+    auto it = ref.begin();
+    bool ok = true;
+    m.for_each([&](const Node* n) {
+        if (it == ref.end() || n->name() != it->first || n->value() != it->second) {
+            ok = false;
+            return false;
+        }
+        ++it;
+        return true;
+    });
+    CHECK(ok);
+    CHECK(it == ref.end());
+    for (auto& [k, v] : ref) {
+        Node* n = m.find(k);
+        REQUIRE(n);
+        CHECK(n->value() == v);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("insert, find and erase keep names sorted") {
+    ChildMap m;
+    std::map<std::string, std::string> ref;
+    for (const char* n : {"b", "a", "c"}) {
+        m.insert(leaf(n));
+        ref[n] = "";
+    }
+    expect_equal(m, ref);
+    CHECK(m.find("zz") == nullptr);
+    Node* gone = m.erase("a");
+    REQUIRE(gone);
+    release(gone);
+    ref.erase("a");
+    expect_equal(m, ref);
+    CHECK(m.erase("nope") == nullptr);
+    release(m.erase("b"));
+    release(m.erase("c"));
+    CHECK(m.empty());
+}
+
+TEST_CASE("randomised operations against a std::map, with snapshots staying intact") {
+    std::mt19937 rng(12345);
+    ChildMap m;
+    std::map<std::string, std::string> ref;
+    std::vector<std::pair<ChildMap, std::map<std::string, std::string>>> snaps;
+    for (int step = 0; step < 20000; ++step) {
+        std::string name = "n" + std::to_string(rng() % 3000);
+        int op = static_cast<int>(rng() % 10);
+        if (op < 6) {
+            if (!ref.count(name)) {
+                std::string v = std::to_string(step);
+                m.insert(leaf(name, v));
+                ref[name] = v;
+            }
+        } else if (op < 9) {
+            Node* n = m.erase(name);
+            CHECK((n != nullptr) == (ref.erase(name) == 1));
+            if (n) release(n);
+        } else if (Node** slot = m.find_slot(name)) {
+            // Replace the child in place, as the tree does on a write.
+            std::string v = "w" + std::to_string(step);
+            Node* old = *slot;
+            *slot = Node::make(old->name(), v, old->perms, old->children, 2);
+            release(old);
+            ref[name] = v;
+        }
+        if (step % 2500 == 0) snaps.emplace_back(m, ref);
+    }
+    expect_equal(m, ref);
+    CHECK(m.size() > 500);
+    for (auto& [snap, sref] : snaps) expect_equal(snap, sref);
+    // Tear down to empty.
+    for (auto& [k, v] : ref) release(m.erase(k));
+    CHECK(m.empty());
+    for (auto& [snap, sref] : snaps) expect_equal(snap, sref);
+}
+
+TEST_CASE("a change beneath a big shared map copies only a few blocks") {
+    ChildMap m;
+    for (int i = 0; i < 10000; ++i) m.insert(leaf("c" + std::to_string(i)));
+    ChildMap snapshot = m;
+    CHECK(m.shared());
+    Node** slot = m.find_slot("c5000");
+    REQUIRE(slot);
+    // Only the blocks on the path were copied: most children are still
+    // referenced by exactly the two maps' shared leaves (refs == 1).
+    int shared_children = 0;
+    m.for_each([&](const Node* n) {
+        shared_children += n->refs == 1;
+        return true;
+    });
+    CHECK(shared_children > 9800);
+    CHECK(snapshot.size() == 10000);
+}
+
+TEST_CASE("same_names compares child lists, not identity") {
+    ChildMap a, b;
+    for (int i = 0; i < 200; ++i) {
+        a.insert(leaf("x" + std::to_string(i)));
+        b.insert(leaf("x" + std::to_string(199 - i)));
+    }
+    CHECK(a.same_names(b));
+    release(b.erase("x7"));
+    CHECK_FALSE(a.same_names(b));
+    b.insert(leaf("x7", "other value"));
+    CHECK(a.same_names(b));
+    release(b.erase("x7"));
+    b.insert(leaf("x7a"));
+    CHECK_FALSE(a.same_names(b));
+}

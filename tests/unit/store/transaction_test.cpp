@@ -1,0 +1,247 @@
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+#include "store/path.hpp"
+#include "store/store.hpp"
+#include "tree_support.hpp"
+
+using namespace test;
+
+namespace {
+
+struct Fixture {
+    Store store{0};
+    Accounts accounts = recount(store.tree());
+
+    OpContext ctx(Caller c, Budget b = {}) { return store.context(c, b); }
+    void track(const Result<Effects>& r) {
+        if (r) apply_deltas(accounts, r->deltas);
+    }
+    Result<Effects> write(Caller c, std::string_view p, std::string_view v) {
+        auto r = store.tree().write(ctx(c), p, v);
+        track(r);
+        return r;
+    }
+    Result<Effects> commit(store::Transaction& t, Caller c, Budget b = {}) {
+        auto r = store.commit(t, c, b);
+        track(r);
+        return r;
+    }
+    std::unique_ptr<store::Transaction> begin(std::uint32_t limit = 0) { return store.begin(limit); }
+    std::string value(std::string_view p) {
+        const Node* n = store.tree().lookup(p);
+        return n ? std::string(n->value()) : std::string("<absent>");
+    }
+    void check_accounts() { CHECK(normalized(accounts) == normalized(recount(store.tree()))); }
+    void home(DomId d) {
+        std::string h = home_path(d);
+        track(store.tree().write(ctx(priv()), h, ""));
+        track(store.tree().set_perms(ctx(priv()), h, make_perms({{d, kAccessNone, false}})));
+    }
+};
+
+int code(const Result<Effects>& r) { return r ? 0 : r.error().code; }
+
+std::string read_in(store::Transaction& t, Fixture& f, Caller c, std::string_view p) {
+    auto n = t.fetch(f.ctx(c), p, kAccessRead, kValue);
+    return n ? std::string((*n)->value()) : "<err " + std::to_string(n.error().code) + ">";
+}
+
+}  // namespace
+
+TEST_CASE("a transaction sees its own writes; others see them only after commit") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "a"));
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/a", "b"));
+    CHECK(read_in(*t, f, priv(), "/a") == "b");
+    CHECK(f.value("/a") == "a");
+    REQUIRE(f.commit(*t, priv()));
+    CHECK(f.value("/a") == "b");
+    f.check_accounts();
+}
+
+TEST_CASE("read-only transactions always commit") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "a"));
+    auto t = f.begin();
+    CHECK(read_in(*t, f, priv(), "/a") == "a");
+    REQUIRE(f.write(priv(), "/a", "changed"));
+    CHECK(f.commit(*t, priv()));
+}
+
+TEST_CASE("test-xenstore 'ta err': a value read then changed by someone else is a conflict") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/x", "a"));
+    auto t = f.begin();
+    CHECK(read_in(*t, f, priv(), "/x") == "a");
+    REQUIRE(f.write(priv(), "/x", "b"));
+    CHECK(read_in(*t, f, priv(), "/x") == "a");  // snapshot isolation
+    REQUIRE(t->write(f.ctx(priv()), "/x", "c"));
+    CHECK(code(f.commit(*t, priv())) == EAGAIN);
+    CHECK(f.value("/x") == "b");
+}
+
+TEST_CASE("creating different children of one parent: both commit") {
+    Fixture f;
+    auto t1 = f.begin();
+    auto t2 = f.begin();
+    REQUIRE(t1->write(f.ctx(priv()), "/local/domain/5/name", "vm5"));
+    REQUIRE(t2->write(f.ctx(priv()), "/local/domain/6/name", "vm6"));
+    REQUIRE(f.commit(*t1, priv()));
+    REQUIRE(f.commit(*t2, priv()));
+    CHECK(f.value("/local/domain/5/name") == "vm5");
+    CHECK(f.value("/local/domain/6/name") == "vm6");
+    f.check_accounts();
+}
+
+TEST_CASE("...unless one of them listed that parent") {
+    Fixture f;
+    auto t1 = f.begin();
+    auto t2 = f.begin();
+    REQUIRE(t1->fetch(f.ctx(priv()), "/local/domain", kAccessRead, kChildren));
+    REQUIRE(t1->write(f.ctx(priv()), "/local/domain/5/name", "vm5"));
+    REQUIRE(t2->write(f.ctx(priv()), "/local/domain/6/name", "vm6"));
+    REQUIRE(f.commit(*t2, priv()));
+    CHECK(code(f.commit(*t1, priv())) == EAGAIN);
+}
+
+TEST_CASE("listing a parent the transaction itself added to still commits") {
+    Fixture f;
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/local/domain/5", ""));
+    REQUIRE(t->fetch(f.ctx(priv()), "/local/domain", kAccessRead, kChildren));
+    REQUIRE(f.write(priv(), "/unrelated", "x"));
+    CHECK(f.commit(*t, priv()));
+}
+
+TEST_CASE("a blind overwrite of a node someone else changed commits") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "0"));
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/a", "mine"));
+    REQUIRE(f.write(priv(), "/a", "theirs"));
+    REQUIRE(f.commit(*t, priv()));
+    CHECK(f.value("/a") == "mine");
+}
+
+TEST_CASE("a transaction that saw 'x is absent' fails if x appeared") {
+    Fixture f;
+    auto t = f.begin();
+    CHECK(read_in(*t, f, priv(), "/x") == "<err " + std::to_string(ENOENT) + ">");
+    REQUIRE(t->write(f.ctx(priv()), "/y", "1"));
+    REQUIRE(f.write(priv(), "/x", "new"));
+    CHECK(code(f.commit(*t, priv())) == EAGAIN);
+    // ... and a mkdir of a node another transaction created before commit.
+    auto t1 = f.begin();
+    auto t2 = f.begin();
+    CHECK(read_in(*t1, f, priv(), "/a") == "<err " + std::to_string(ENOENT) + ">");
+    REQUIRE(t2->mkdir(f.ctx(priv()), "/a"));
+    REQUIRE(f.commit(*t2, priv()));
+    REQUIRE(t1->write(f.ctx(priv()), "/b", "x"));
+    CHECK(code(f.commit(*t1, priv())) == EAGAIN);
+}
+
+TEST_CASE("permission changes of a touched node are conflicts") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "0"));
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/a", "1"));
+    f.track(f.store.tree().set_perms(f.ctx(priv()), "/a", make_perms({{3, kAccessNone, false}})));
+    CHECK(code(f.commit(*t, priv())) == EAGAIN);
+}
+
+TEST_CASE("write then remove inside a transaction leaves nothing, with one change per path") {
+    Fixture f;
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/x/y", "1"));
+    REQUIRE(t->rm(f.ctx(priv()), "/x"));
+    REQUIRE(f.write(priv(), "/other", ""));  // force the replay path
+    auto r = f.commit(*t, priv());
+    REQUIRE(r);
+    CHECK(f.value("/x") == "<absent>");
+    f.check_accounts();
+}
+
+TEST_CASE("XSA-440: two transactions deleting the same 50 nodes; the second gets EAGAIN") {
+    Fixture f;
+    f.home(3);
+    for (int i = 0; i < 50; ++i) REQUIRE(f.write(guest(3), home_path(3) + "/n" + std::to_string(i), "v"));
+    auto t1 = f.begin();
+    auto t2 = f.begin();
+    for (int i = 0; i < 50; ++i) {
+        std::string p = home_path(3) + "/n" + std::to_string(i);
+        REQUIRE(t1->rm(f.ctx(guest(3)), p));
+        REQUIRE(t2->rm(f.ctx(guest(3)), p));
+    }
+    REQUIRE(f.commit(*t1, guest(3)));
+    CHECK(code(f.commit(*t2, guest(3))) == EAGAIN);
+    f.check_accounts();
+}
+
+TEST_CASE("transaction-nodes limit: N touched nodes allowed, the next fails and poisons") {
+    Fixture f;
+    auto t = f.begin(3);
+    CHECK(t->write(f.ctx(priv()), "/a", "1"));  // touches / and /a
+    CHECK(t->write(f.ctx(priv()), "/b", "1"));  // touches /b: 3
+    auto over = t->write(f.ctx(priv()), "/c", "1");
+    REQUIRE_FALSE(over);
+    CHECK(over.error().code == ENOSPC);
+    CHECK(t->failure() == ENOSPC);
+    CHECK(code(f.commit(*t, priv())) == ENOSPC);
+    CHECK(f.value("/a") == "<absent>");
+}
+
+TEST_CASE("XSA-421: create-then-delete inside transactions; node quota charged at commit") {
+    Fixture f;
+    f.home(4);
+    const std::int64_t quota = 10;
+    auto owned = [&] { return f.accounts[4].nodes; };
+    int committed = 0;
+    for (int k = 0; k < 20; ++k) {
+        Budget b{true, 0, quota - owned(), Budget{}.memory_left};
+        auto t = f.begin();
+        std::string base = home_path(4);
+        bool ok = t->write(f.ctx(guest(4), b), base + "/n" + std::to_string(k), "x").has_value();
+        ok = ok && t->write(f.ctx(guest(4), b), base + "/tmp", "t").has_value();
+        ok = ok && t->rm(f.ctx(guest(4), b), base + "/tmp").has_value();
+        auto r = f.commit(*t, guest(4), b);
+        if (r) ++committed;
+        CHECK(f.value(base + "/tmp") == "<absent>");
+        CHECK(owned() <= quota);
+    }
+    CHECK(owned() == quota);       // the home node + 9 children
+    CHECK(committed == quota - 1);
+    f.check_accounts();
+}
+
+TEST_CASE("XSA-414/415: a quota failure inside a transaction fails the commit, nothing partial") {
+    Fixture f;
+    f.home(4);
+    Budget b{true, 0, 2, Budget{}.memory_left};
+    auto t = f.begin();
+    auto w = t->write(f.ctx(guest(4), b), home_path(4) + "/a/b/c/d/e", "x");
+    REQUIRE_FALSE(w);
+    CHECK(w.error().code == ENOSPC);
+    CHECK(code(f.commit(*t, guest(4), b)) == ENOSPC);
+    CHECK(f.value(home_path(4) + "/a") == "<absent>");
+    f.check_accounts();
+}
+
+TEST_CASE("the replay path and the fast path keep identical accounting") {
+    Fixture f;
+    f.home(2);
+    for (bool contended : {false, true}) {
+        auto t = f.begin();
+        std::string base = home_path(2) + (contended ? "/c" : "/u");
+        REQUIRE(t->write(f.ctx(guest(2)), base + "/x/y", "1234"));
+        REQUIRE(t->set_perms(f.ctx(guest(2)), base + "/x", make_perms({{2, kAccessRead, false}, {9, kAccessRead, false}})));
+        if (contended) REQUIRE(f.write(priv(), "/bump", "1"));
+        REQUIRE(f.commit(*t, guest(2)));
+        f.check_accounts();
+    }
+    CHECK(f.store.commits() == 2);
+}
