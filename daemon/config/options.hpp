@@ -1,0 +1,56 @@
+// The daemon's command line: compatible with the C xenstored's options where
+// they mean the same, plus xstored's own (socket path, event loop, ...).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quota/quota.hpp"
+#include "store/domid.hpp"
+
+namespace xs::daemon {
+
+inline constexpr const char* kDefaultRundir = "/var/run/xenstored";
+inline constexpr unsigned kDefaultWatchEventTimeout = 20;  // seconds
+inline constexpr std::uint32_t kPathMaxCap = 2048;         // -M never goes above this (as upstream)
+
+struct Config {
+    bool no_fork = false;              // -N
+    std::string pid_file;              // -F (absolute after parsing)
+    std::string trace_file;            // -T (absolute after parsing: relative names resolved against the starting cwd)
+    quota::Limits limits = quota::Limits::defaults();  // -E -S -W -t -A -M -Q name=N, -q memory=N (soft)
+    unsigned watch_event_timeout_s = kDefaultWatchEventTimeout;  // -w watch-event=S (0 disables)
+    bool keep_orphans = false;         // -K
+    bool verbose = false;              // -V (log level debug)
+    bool live_update = false;          // -U (restore from state; reserved)
+    bool output_pid = false;           // -P (4.17: print the daemon's pid on stdout)
+    std::string rundir;                // $XENSTORED_RUNDIR or /var/run/xenstored
+    std::string socket_path;           // --socket PATH, else $XENSTORED_PATH, else <rundir>/socket
+    std::optional<DomId> master_domid, priv_domid;  // --master-domid, --priv-domid
+    enum class LoopKind { Auto, IoUring, Epoll } loop = LoopKind::Auto;  // --event-loop=auto|io_uring|epoll
+    std::string dom0_kva = "/proc/xen/xsd_kva";    // --xsd-kva PATH (dom0's own ring page)
+    std::string dom0_port = "/proc/xen/xsd_port";  // --xsd-port PATH
+    bool no_domain_init = false;       // -D/--no-domain-init: do not introduce dom0 at start (sockets only)
+    std::vector<std::string> argv;     // original argv (for a future live update)
+};
+
+// --help/--version: no config, message for stdout, exit_code 0.
+// Errors: no config, message for stderr (ends with a newline), exit_code 2.
+// Success: config set, message empty, exit_code 0.
+struct ParseOutcome {
+    std::optional<Config> config;
+    std::string message;
+    int exit_code;
+};
+
+// Parses argv. Environment lookups go through getenv_fn (tests inject their
+// own); relative file names are made absolute against the current directory.
+// Uses getopt_long, so it is not reentrant (call it from main, once).
+ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn);
+
+std::string usage_text();
+std::string version_text();
+
+}  // namespace xs::daemon
