@@ -1,0 +1,160 @@
+#include "tools/fakexen/host.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace xs::fakexen {
+
+namespace {
+
+Result<> init_robust_mutex(pthread_mutex_t* m) {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    int rc = pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    if (rc != 0) return fail(rc);
+    return {};
+}
+
+std::uint64_t random_id() {
+    std::uint64_t id = 0;
+    if (::getrandom(&id, sizeof id, 0) != static_cast<ssize_t>(sizeof id)) {
+        id = static_cast<std::uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull ^
+             static_cast<std::uint64_t>(::time(nullptr));
+    }
+    return id;
+}
+
+}  // namespace
+
+Host::~Host() { ::munmap(base_, kHostFileSize); }
+
+Result<char*> Host::map_host_file(const std::string& path, bool create) {
+    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+    int fd = ::open(path.c_str(), flags, 0666);
+    if (fd < 0) return fail(errno);
+    if (create && ::ftruncate(fd, static_cast<off_t>(kHostFileSize)) != 0) {
+        int e = errno;
+        ::close(fd);
+        return fail(e);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) != kHostFileSize) {
+        ::close(fd);
+        return fail(EINVAL);  // not a host file of this layout
+    }
+    void* p = ::mmap(nullptr, kHostFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) return fail(e);
+    return static_cast<char*>(p);
+}
+
+Result<std::shared_ptr<Host>> Host::create(const std::string& dir) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno);
+    std::string rings = dir + "/" + kRingsDir;
+    if (::mkdir(rings.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno);
+    auto base = map_host_file(dir + "/" + kHostFile, true);
+    if (!base) return std::unexpected(base.error());
+    std::shared_ptr<Host> host(new Host(dir, *base));
+    HostHeader& h = host->header();
+    h.version = kLayoutVersion;
+    h.host_id = random_id();
+    if (auto r = init_robust_mutex(&h.lock); !r) return std::unexpected(r.error());
+    // The magic goes in last: a half-initialised file is not a host.
+    std::memcpy(h.magic, kMagic, sizeof kMagic);
+    return host;
+}
+
+Result<std::shared_ptr<Host>> Host::open(const std::string& dir) {
+    auto base = map_host_file(dir + "/" + kHostFile, false);
+    if (!base) return std::unexpected(base.error());
+    std::shared_ptr<Host> host(new Host(dir, *base));
+    const HostHeader& h = host->header();
+    if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kLayoutVersion)
+        return fail(EINVAL);
+    return host;
+}
+
+Result<std::shared_ptr<Host>> Host::from_env() {
+    static std::mutex m;
+    static std::shared_ptr<Host> cached;
+    std::lock_guard g(m);
+    if (cached) return cached;
+    const char* dir = std::getenv(kEnvHost);
+    if (dir == nullptr || *dir == '\0') return fail(ENOENT);  // as if there were no Xen
+    auto h = open(dir);
+    if (!h) return h;
+    cached = *h;
+    return cached;
+}
+
+Result<DomId> Host::self_domid_from_env() {
+    const char* s = std::getenv(kEnvDomid);
+    if (s == nullptr || *s == '\0') return DomId{0};
+    char* end = nullptr;
+    errno = 0;
+    unsigned long v = std::strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v >= kMaxDomains) return fail(EINVAL);
+    return static_cast<DomId>(v);
+}
+
+std::string Host::ring_path(DomId domid) const {
+    if (domid == 0) return xsd_kva_path();
+    return dir_ + "/" + kRingsDir + "/" + std::to_string(domid);
+}
+
+std::string Host::xsd_kva_path() const { return dir_ + "/" + kXsdKvaFile; }
+std::string Host::xsd_port_path() const { return dir_ + "/" + kXsdPortFile; }
+
+DomainRecord& Host::domain(DomId domid) {
+    return reinterpret_cast<DomainRecord*>(base_ + kDomainsOffset)[domid];
+}
+
+PortRecord& Host::port(std::uint32_t port) {
+    return reinterpret_cast<PortRecord*>(base_ + kPortsOffset)[port];
+}
+
+HandleRecord& Host::handle(std::uint32_t slot) {
+    return reinterpret_cast<HandleRecord*>(base_ + kHandlesOffset)[slot];
+}
+
+Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
+    int rc = pthread_mutex_lock(m_);
+    // The previous holder died inside its critical section. Every critical
+    // section leaves the tables usable at each step, so carry on.
+    if (rc == EOWNERDEAD) pthread_mutex_consistent(m_);
+}
+
+Host::Lock::~Lock() { pthread_mutex_unlock(m_); }
+
+Result<> write_zero_file(const std::string& path, std::size_t size) {
+    std::string tmp = path + ".new." + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return fail(errno);
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        int e = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return fail(e);
+    }
+    ::close(fd);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return fail(e);
+    }
+    return {};
+}
+
+}  // namespace xs::fakexen
