@@ -25,6 +25,8 @@ enum LongOnly : int {
     kXsdPort,
     kTraceControl,
     kVersion,
+    kSocketQueue,
+    kEventQueue,
 };
 
 // Leading ':' makes getopt report a missing argument as ':' and stay quiet.
@@ -59,6 +61,8 @@ const option kLongOptions[] = {
     {"xsd-port", required_argument, nullptr, kXsdPort},
     {"trace-control", required_argument, nullptr, kTraceControl},
     {"version", no_argument, nullptr, kVersion},
+    {"socket-queue", required_argument, nullptr, kSocketQueue},
+    {"event-queue", required_argument, nullptr, kEventQueue},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -96,6 +100,15 @@ struct Parser {
         auto v = parse_decimal(text, INT_MAX);
         if (!v) error = invalid_value(option, text);
         return v ? static_cast<std::uint32_t>(*v) : 0;
+    }
+
+    void set_count(std::size_t& field, std::string_view option, const char* text) {
+        auto v = parse_decimal(text, INT_MAX);
+        if (!v || *v == 0) {
+            error = invalid_value(option, text) + " (a positive number)";
+            return;
+        }
+        field = static_cast<std::size_t>(*v);
     }
 
     void set_hard(quota::Item item, std::string_view option, const char* text) {
@@ -218,6 +231,8 @@ void Parser::handle(int opt, const char* arg) {
     case kXsdPort: set_file(cfg.dom0_port, "--xsd-port", arg); break;
     case kTraceControl: check_trace_switch(arg); break;
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
+    case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
+    case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
     default: error = "internal error: unhandled option"; break;
     }
 }
@@ -298,6 +313,10 @@ A xenstore daemon for Xen, compatible with xenstored's protocol and options.
       --event-loop KIND    auto, io_uring or epoll (default auto)
       --xsd-kva PATH       dom0's ring page (default /proc/xen/xsd_kva)
       --xsd-port PATH      dom0's event channel (default /proc/xen/xsd_port)
+      --socket-queue BYTES stop reading a socket client whose unread replies
+                           exceed BYTES (default 4194304)
+      --event-queue N      watch events that may wait for one connection;
+                           later ones are dropped (default 65536)
 Quotas (0 = unlimited; a quota of N allows exactly N):
   -E, --entry-nb N         nodes per domain (default 1000)
   -S, --entry-size N       size of a node in bytes (default 2048)

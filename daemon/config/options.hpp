@@ -33,6 +33,9 @@ struct Config {
     std::string dom0_kva = "/proc/xen/xsd_kva";    // --xsd-kva PATH (dom0's own ring page)
     std::string dom0_port = "/proc/xen/xsd_port";  // --xsd-port PATH
     bool no_domain_init = false;       // -D/--no-domain-init: do not introduce dom0 at start (sockets only)
+    // Bounds for clients that do not read (memory safety, also for dom0):
+    std::size_t socket_queue_bytes = 4u << 20;  // --socket-queue: input stops while more is queued
+    std::size_t event_queue = 65536;            // --event-queue: queued events per connection
     std::vector<std::string> argv;     // original argv (for a future live update)
 };
 

@@ -7,6 +7,9 @@
 // the LoopClient, call LoopClient::on_turn_end() (where the daemon serves
 // rings and queues output), then submit every send queued during the turn
 // together (io_uring: one io_uring_submit for the whole batch).
+//
+// A loop is created, called and run on one thread (io_uring rings are
+// single-issuer), after any fork. docs/event-loop.md has the details.
 #pragma once
 
 #include <sys/uio.h>
@@ -27,9 +30,11 @@ class LoopClient {
 public:
     virtual ~LoopClient() = default;
 
-    // A listener accepted `fd` (already non-blocking, close-on-exec cleared
-    // is the daemon's business). Return the id for it, or 0 to refuse: the
-    // loop then closes the fd.
+    // A listener accepted `fd` (non-blocking and close-on-exec; clearing
+    // close-on-exec for live update is the daemon's business). Return the id
+    // to serve it under, or 0 to refuse: the loop then closes the fd. The
+    // loop serves it as add_socket(id, fd) would, unless the daemon already
+    // called add_socket(id, fd) from here.
     virtual ConnId on_accept(int listener_fd, int fd) = 0;
     // Bytes arrived on a socket. The span is only valid during the call.
     virtual void on_receive(ConnId id, std::span<const char> bytes) = 0;
@@ -59,27 +64,45 @@ public:
     // The loop owns the fd from here on and closes it in close_socket().
     virtual void add_socket(ConnId id, int fd) = 0;
     // Flow control: stop or resume receiving on `id`. After disabling, a
-    // bounded amount of data already in flight may still be delivered.
+    // bounded amount of data already in flight may still be delivered (epoll:
+    // none; io_uring: what the kernel had received into the shared receive
+    // buffers before the cancel reached it, at most recv_buffers *
+    // recv_buffer_size bytes on Linux 6.1+, a small multiple of that on older
+    // kernels; see docs/event-loop.md). Resuming loses and reorders nothing.
+    // While reading is off, a hangup shows only through a failing send.
     virtual void set_reading(ConnId id, bool enabled) = 0;
     // Queue a send of `iov` (at most one send in flight per connection). The
     // buffers must stay valid and unchanged until on_sent() reports them.
-    // Sends are submitted together at the end of the turn.
+    // Sends are submitted together at the end of the turn. The iovec array
+    // itself is copied; at most IOV_MAX entries are taken per send. A send
+    // on a connection that hung up is dropped without a callback.
     virtual void send(ConnId id, std::span<const iovec> iov) = 0;
     // Stop all I/O on `id` and close its fd. Safe to call from any callback,
     // including for a connection with a send in flight (the send is
     // cancelled; no on_sent follows).
     virtual void close_socket(ConnId id) = 0;
-    // Forget `id` without closing its fd (live update keeps client fds).
+    // Forget `id` without closing its fd (live update keeps client fds);
+    // -1 for an unknown id. Once this returns the loop no longer reads from
+    // or writes to the fd. Bytes received but not yet delivered, and how much
+    // of a send in flight reached the peer, are lost: release a quiet socket
+    // (no send in flight, reading off since an earlier turn).
     virtual int release_socket(ConnId id) = 0;
 
-    // Report readability of `fd` through on_readable(token).
+    // Report readability of `fd` through on_readable(token). Watching an fd
+    // again replaces the earlier watch (and its token).
     virtual void watch_readable(int fd, int token) = 0;
     virtual void unwatch(int fd) = 0;
 
-    // Wake up no later than `when` (nullopt: no deadline).
+    // Wake up no later than `when` (nullopt: no deadline). A turn runs then
+    // even with nothing to deliver. One-shot: the first turn that starts at
+    // or after `when` forgets it.
     virtual void set_deadline(std::optional<Clock::time_point> when) = 0;
 
-    // Run turns until stop() is called from a callback.
+    // Run turns until stop() is called from a callback. run() returns once
+    // that turn has ended (on_turn_end included) and its sends were
+    // submitted; calling run() again continues. A wait interrupted by a
+    // signal is resumed, not reported: deliver signals through a signalfd or
+    // self-pipe registered with watch_readable().
     virtual void run(LoopClient& client) = 0;
     virtual void stop() = 0;
 };
@@ -91,8 +114,11 @@ struct LoopOptions {
 };
 
 // The io_uring backend, or nullptr with `why` set when the kernel or the
-// process (e.g. seccomp, io_uring_disabled sysctl) does not allow it.
+// process (e.g. seccomp, io_uring_disabled sysctl) does not allow it, when
+// the kernel lacks a feature the loop uses (multishot receive: Linux 6.0),
+// or when `opts` is out of range.
 std::unique_ptr<EventLoop> make_uring_loop(const LoopOptions& opts, std::string& why);
+// The epoll backend; nullptr only if epoll_create1 fails.
 std::unique_ptr<EventLoop> make_epoll_loop(const LoopOptions& opts);
 
 }  // namespace xs::daemon

@@ -1,0 +1,47 @@
+// Quota accounting: node counts and memory per domain, budgets for requests.
+#include "daemon/daemon.hpp"
+
+namespace xs::daemon {
+
+// Usage of a connection is charged to its domain; dom0's tools on sockets are
+// not charged (as upstream: they have no domain structure).
+Domain* Daemon::charged(const Connection& c) {
+    if (c.kind() != Connection::Kind::Ring) return nullptr;
+    return &domains_.get(c.domid());
+}
+
+void Daemon::charge_memory(const Connection& c, std::int64_t bytes) {
+    if (bytes == 0) return;
+    if (Domain* d = charged(c)) d->usage.add(quota::Item::Memory, bytes);
+}
+
+void Daemon::account(const store::Deltas& deltas) {
+    for (const auto& d : deltas.items()) {
+        Domain& dom = domains_.get(d.domid);
+        dom.usage.add(quota::Item::Nodes, d.nodes);
+        dom.usage.add(quota::Item::Memory, d.bytes);
+        dom.node_bytes += d.bytes;
+        if (d.domid != priv_domid_) {
+            global_max_.observe(quota::Item::Nodes, dom.usage[quota::Item::Nodes]);
+            global_max_.observe(quota::Item::Memory, dom.usage[quota::Item::Memory]);
+        }
+    }
+}
+
+std::uint32_t Daemon::limit(const Connection& c, quota::Item item) const {
+    return quotas_.get(c.domid(), item);
+}
+
+// What the caller's domain may still use. Privileged callers are exempt.
+store::Budget Daemon::budget(const Connection& c) {
+    store::Budget b;
+    if (exempt(c)) return b;
+    b.enforced = true;
+    b.node_size = limit(c, quota::Item::NodeSize);
+    const quota::Usage& u = domains_.get(c.domid()).usage;
+    if (std::uint32_t n = limit(c, quota::Item::Nodes)) b.nodes_left = static_cast<std::int64_t>(n) - u[quota::Item::Nodes];
+    if (std::uint32_t m = limit(c, quota::Item::Memory)) b.memory_left = static_cast<std::int64_t>(m) - u[quota::Item::Memory];
+    return b;
+}
+
+}  // namespace xs::daemon

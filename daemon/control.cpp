@@ -1,0 +1,218 @@
+// CONTROL (type 0) commands, privileged: help, check, log, logfile,
+// memreport, print, quota, quota-soft.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+
+#include "daemon/config/log.hpp"
+#include "daemon/daemon.hpp"
+
+namespace xs::daemon {
+
+namespace {
+
+constexpr std::string_view kHelp =
+    "check           \n"
+    "log             [on|off|+<switch>|-<switch>]\n"
+    "logfile         <file>\n"
+    "memreport       [<file>]\n"
+    "print           <string>\n"
+    "quota           [set <name> <val>|<domid>|max [-r]]\n"
+    "quota-soft      [set <name> <val>]\n"
+    "help            \n";
+
+void set_text(std::string& out, std::string_view text) {
+    out.assign(text);
+    out.push_back('\0');
+}
+
+}  // namespace
+
+Result<> Daemon::on_control(Request& r) {
+    if (r.payload.find('\0') == std::string_view::npos) return fail(EINVAL);
+    Strings all = split_strings(r.payload);
+    std::string_view cmd = all[0];
+    Strings args;
+    for (std::size_t i = 1; i < all.count && i < Strings::kMax; ++i) args.s[args.count++] = all[i];
+    if (all.count > Strings::kMax) args.count = all.count - 1;
+    if (cmd == "help") {
+        set_text(r.out, kHelp);
+        return {};
+    }
+    if (cmd == "check") {
+        if (args.count) return fail(EINVAL);
+        return control_check(r);
+    }
+    if (cmd == "log") return control_log(r, args);
+    if (cmd == "logfile") {
+        if (args.count != 1 || args[0].empty()) return fail(EINVAL);
+        std::string file(args[0]);
+        if (file[0] != '/') file = cfg_.rundir + "/" + file;
+        log::set_trace_file(file);
+        if (auto ok = log::trace_on(); !ok) return ok;
+        set_text(r.out, "OK");
+        return {};
+    }
+    if (cmd == "print") {
+        if (args.count != 1) return fail(EINVAL);
+        log::info("control: %.*s", static_cast<int>(args[0].size()), args[0].data());
+        set_text(r.out, "OK");
+        return {};
+    }
+    if (cmd == "memreport") {
+        if (args.count > 1) return fail(EINVAL);
+        std::string report = memory_report();
+        if (args.count == 0) {
+            if (report.size() >= wire::kPayloadMax) report.resize(wire::kPayloadMax - 1);
+            set_text(r.out, report);
+            return {};
+        }
+        std::string file(args[0]);
+        if (file.empty()) return fail(EINVAL);
+        if (file[0] != '/') file = cfg_.rundir + "/" + file;
+        int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0) return fail(errno);
+        bool ok = ::write(fd, report.data(), report.size()) == static_cast<ssize_t>(report.size());
+        ::close(fd);
+        if (!ok) return fail(EIO);
+        set_text(r.out, "OK");
+        return {};
+    }
+    if (cmd == "quota") return control_quota(r, args, false);
+    if (cmd == "quota-soft") return control_quota(r, args, true);
+    if (cmd == "live-update") {
+        set_text(r.out, "Live update is not supported by this xstored build.");
+        return {};
+    }
+    return fail(EINVAL);
+}
+
+// Re-derive everything the daemon counts from the tree and the connections,
+// compare with the running accounts, and repair any difference.
+Result<> Daemon::control_check(Request& r) {
+    std::string problems;
+    store_.tree().check(problems);
+    struct Count {
+        std::int64_t nodes = 0, bytes = 0;
+    };
+    std::map<DomId, Count> real;
+    store_.tree().for_each_node([&](std::string_view path, const store::Node& n) {
+        real[n.owner()].nodes += 1;
+        real[n.owner()].bytes += store::charged_bytes(n, path.size());
+    });
+    for (auto& [id, dom] : domains_.all()) {
+        Count c = real.count(id) ? real[id] : Count{};
+        std::int64_t nodes = dom.usage[quota::Item::Nodes];
+        if (nodes != c.nodes || dom.node_bytes != c.bytes) {
+            problems += log::format("domain %u: accounted %lld nodes / %lld bytes, tree has %lld / %lld\n", id,
+                                    static_cast<long long>(nodes), static_cast<long long>(dom.node_bytes),
+                                    static_cast<long long>(c.nodes), static_cast<long long>(c.bytes));
+            dom.usage.add(quota::Item::Nodes, c.nodes - nodes);
+            dom.usage.add(quota::Item::Memory, c.bytes - dom.node_bytes);
+            dom.node_bytes = c.bytes;
+        }
+        real.erase(id);
+    }
+    for (auto& [id, c] : real) problems += log::format("domain %u owns nodes but has no account\n", id);
+    if (problems.empty()) {
+        set_text(r.out, "OK");
+        return {};
+    }
+    log::error("store check found problems:\n%s", problems.c_str());
+    set_text(r.out, "Inconsistencies found (accounting repaired):\n" + problems);
+    if (r.out.size() > wire::kPayloadMax) {
+        r.out.resize(wire::kPayloadMax - 1);
+        r.out.push_back('\0');
+    }
+    return {};
+}
+
+Result<> Daemon::control_log(Request& r, const Strings& args) {
+    if (args.count == 0) {
+        std::string s = "Log switch settings:\n";
+        s += log::format("%-8s: %s\n", "io", log::trace_enabled() ? "on" : "off");
+        s += log::format("%-8s: %s\n", "file", log::trace_file().empty() ? "(none)" : log::trace_file().c_str());
+        set_text(r.out, s);
+        return {};
+    }
+    if (args.count != 1) return fail(EINVAL);
+    std::string_view a = args[0];
+    if (a == "on") {
+        // Without a trace file configured there is nothing to open (as upstream).
+        if (!log::trace_file().empty())
+            if (auto ok = log::trace_on(); !ok) return ok;
+    } else if (a == "off") {
+        log::trace_off();
+    } else if ((a.starts_with('+') || a.starts_with('-')) &&
+               (a.substr(1) == "obj" || a.substr(1) == "io" || a.substr(1) == "wrl" || a.substr(1) == "acc" ||
+                a.substr(1) == "tdb")) {
+        // Upstream's trace switches: only I/O tracing exists here.
+    } else {
+        return fail(EINVAL);
+    }
+    set_text(r.out, "OK");
+    return {};
+}
+
+Result<> Daemon::control_quota(Request& r, const Strings& args, bool soft) {
+    if (args.count == 0) {
+        set_text(r.out, soft ? quota::format_soft_settings(quotas_.global()) : quota::format_settings(quotas_.global()));
+        return {};
+    }
+    if (args[0] == "set") {
+        if (args.count != 3) return fail(EINVAL);
+        auto v = parse_u32(args[2]);
+        if (!v || *v == 0) return fail(EINVAL);
+        if (soft) {
+            if (args[1] != "memory") return fail(EINVAL);
+            if (auto ok = quotas_.set(std::nullopt, quota::kSoftMemoryName, *v); !ok) return ok;
+        } else {
+            if (!quota::parse_name(args[1])) return fail(EINVAL);
+            if (auto ok = quotas_.set(std::nullopt, args[1], *v); !ok) return ok;
+        }
+        set_text(r.out, "OK");
+        return {};
+    }
+    if (soft) return fail(EINVAL);
+    if (args[0] == "max") {
+        if (args.count > 2 || (args.count == 2 && args[1] != "-r")) return fail(EINVAL);
+        if (args.count == 2) {
+            global_max_ = quota::Usage{};
+            for (auto& [id, d] : domains_.all()) d.usage.reset_max();
+        }
+        set_text(r.out, quota::format_max(global_max_));
+        return {};
+    }
+    if (args.count != 1) return fail(EINVAL);
+    auto d = parse_domid(args[0]);
+    if (!d) return fail(EINVAL);
+    const Domain* dom = domains_.find(*d);
+    if (!dom) return fail(ENOENT);
+    set_text(r.out, quota::format_domain(*d, dom->usage));
+    return {};
+}
+
+std::string Daemon::memory_report() {
+    std::int64_t nodes = 0, bytes = 0;
+    for (const auto& [id, d] : domains_.all()) {
+        nodes += d.usage[quota::Item::Nodes];
+        bytes += d.node_bytes;
+    }
+    std::size_t queued = 0, txs = 0;
+    for (const auto& [id, c] : conns_) {
+        queued += c->out.bytes();
+        txs += c->transactions();
+    }
+    std::string s = "xstored memory report\n";
+    s += log::format("nodes: %lld (%lld bytes of records and paths)\n", static_cast<long long>(nodes),
+                     static_cast<long long>(bytes));
+    s += log::format("watches: %zu\n", watches_.total());
+    s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
+                     queued);
+    s += log::format("domains known: %zu\n", domains_.all().size());
+    return s;
+}
+
+}  // namespace xs::daemon

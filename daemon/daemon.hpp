@@ -1,0 +1,186 @@
+// The daemon: connections, request dispatch, watch delivery and accounting,
+// driven by the event loop. Single-threaded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/args.hpp"
+#include "daemon/config/options.hpp"
+#include "daemon/config/ratelimit.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/domains.hpp"
+#include "daemon/loop/loop.hpp"
+#include "daemon/watch/registry.hpp"
+#include "quota/quota.hpp"
+#include "store/store.hpp"
+#include "transport/hypervisor.hpp"
+
+namespace xs::daemon {
+
+// One request being handled.
+struct Request {
+    Connection& conn;
+    wire::Header hdr;
+    std::string_view payload;
+    store::Transaction* tx;  // the request's transaction, if any
+    std::string& out;        // reply payload, filled by the handler
+    bool replied = false;    // the handler queued its reply itself
+};
+
+class Daemon final : public LoopClient {
+public:
+    Daemon(const Config& cfg, EventLoop& loop);
+    ~Daemon() override;
+
+    // ---- LoopClient ----
+    ConnId on_accept(int listener_fd, int fd) override;
+    void on_receive(ConnId id, std::span<const char> bytes) override;
+    void on_hangup(ConnId id) override;
+    void on_sent(ConnId id, std::size_t n) override;
+    void on_readable(int token) override;
+    void on_turn_end() override;
+
+    void watch_signals(int signal_fd);
+    // Serve guest domains through this hypervisor connection.
+    void attach_hypervisor(std::unique_ptr<transport::Hypervisor> hv);
+    // The store domain's own ring (the page and port files of the config).
+    Result<> introduce_store_domain();
+    bool stopping() const { return stopping_; }
+
+    // For tests and CONTROL: the state.
+    const store::Store& store() const { return store_; }
+    std::size_t connections() const { return conns_.size(); }
+
+private:
+    using Handler = Result<> (Daemon::*)(Request&);
+    struct HandlerInfo {
+        Handler fn = nullptr;
+        bool privileged = false;  // only privileged connections may send it
+        bool no_tx = false;       // ignores the header's tx_id
+    };
+    static const HandlerInfo kHandlers[wire::kTypeCount];
+
+    // ---- connections (connection.cpp / daemon.cpp) ----
+    Connection* find(ConnId id);
+    Connection& add_connection(Connection::Kind kind, DomId domid, bool privileged);
+    void close(Connection& c);  // deferred destruction at the end of the turn
+    void drop_state(Connection& c);
+    void process_input(Connection& c);
+    void dispatch(Connection& c, const wire::Header& hdr, std::string_view payload);
+    void send_reply(Connection& c, const wire::Header& hdr, std::uint32_t type, std::string_view payload);
+    void send_error(Connection& c, const wire::Header& hdr, int code);
+    void mark_dirty(Connection& c);
+    void flush(Connection& c);
+    void message_left(Connection& c, const OutMsg& m);  // sent or dropped
+    void update_flow(Connection& c);
+    bool input_blocked(const Connection& c);
+    void expire_events();
+
+    // ---- guest rings (ring_io.cpp) ----
+    void schedule_ring(Connection& c);
+    void service_ring(Connection& c);
+    void flush_ring(Connection& c);
+    void reset_ring(Connection& c, bool handshake);
+    void ignore(Connection& c, std::uint32_t reason);
+
+    // ---- watches (events.cpp) ----
+    void apply(const store::Effects& e, const Connection& source);
+    void fire(const store::Change& ch, const Connection* source);
+    void deliver(const watch::Watch& w, std::string_view event_path, const store::PermList* before,
+                 const store::PermList* after, const store::PermList* parent, const Connection* source);
+    void fire_special(std::string_view name, DomId domid);
+    void fire_special_plain(std::string_view name);
+    void fire_special_numbered(std::string_view name, DomId domid);
+
+    // ---- accounting (accounting.cpp) ----
+    Domain* charged(const Connection& c);
+    void account(const store::Deltas& d);
+    store::Budget budget(const Connection& c);
+    std::uint32_t limit(const Connection& c, quota::Item item) const;
+    bool exempt(const Connection& c) const { return c.privileged(); }
+    void charge_memory(const Connection& c, std::int64_t bytes);
+
+    // ---- request helpers (handle_node.cpp) ----
+    Result<std::string_view> canonical(Request& r, std::string_view raw, bool special);
+    store::OpContext context(const Connection& c);
+    Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, std::uint8_t aspects);
+    template <class TreeOp, class TxOp>
+    Result<> change(Request& r, TreeOp tree_op, TxOp tx_op);
+
+    // ---- handlers ----
+    Result<> on_read(Request& r);
+    Result<> on_write(Request& r);
+    Result<> on_mkdir(Request& r);
+    Result<> on_rm(Request& r);
+    Result<> on_directory(Request& r);
+    Result<> on_directory_part(Request& r);
+    Result<> on_get_perms(Request& r);
+    Result<> on_set_perms(Request& r);
+    Result<> on_watch(Request& r);
+    Result<> on_unwatch(Request& r);
+    Result<> on_reset_watches(Request& r);
+    Result<> on_transaction_start(Request& r);
+    Result<> on_transaction_end(Request& r);
+    Result<> on_get_domain_path(Request& r);
+    Result<> on_is_domain_introduced(Request& r);
+    Result<> on_introduce(Request& r);
+    Result<> on_release(Request& r);
+    Result<> on_resume(Request& r);
+    Result<> on_set_target(Request& r);
+    Result<> on_get_feature(Request& r);
+    Result<> on_set_feature(Request& r);
+    Result<> on_get_quota(Request& r);
+    Result<> on_set_quota(Request& r);
+    Result<> on_control(Request& r);
+
+    // ---- domains (domain.cpp) ----
+    DomId store_domid() const { return cfg_.master_domid.value_or(priv_domid_); }
+    Result<> introduce_domain(DomId domid, std::uint32_t port);
+    void destroy_domain(DomId domid);
+    void check_domains();
+    void on_event_channel();
+    bool domain_exists(DomId id);
+    Domain* known_domain(DomId id);  // existing record, or one for a live domain
+    bool perm_domain_valid(DomId id, const Connection& caller);
+
+    // ---- CONTROL (control.cpp) ----
+    Result<> control_check(Request& r);
+    Result<> control_log(Request& r, const Strings& args);
+    Result<> control_quota(Request& r, const Strings& args, bool soft);
+    std::string memory_report();
+
+    Config cfg_;
+    EventLoop& loop_;
+    DomId priv_domid_;
+    store::Store store_;
+    watch::Registry watches_;
+    quota::Table quotas_;
+    quota::Usage global_max_;
+    Domains domains_;
+    std::unordered_map<ConnId, std::unique_ptr<Connection>> conns_;
+    ConnId next_id_ = 1;
+    std::vector<ConnId> dirty_;
+    std::vector<ConnId> closing_;
+    std::vector<ConnId> to_service_;  // rings with input to read this turn
+    std::vector<ConnId> paused_;      // rings waiting on flow control
+    std::string reply_buf_;
+    std::string path_buf_;
+    std::string event_buf_;
+    int signal_fd_ = -1;
+    std::unique_ptr<transport::Hypervisor> hv_;
+    std::unordered_map<std::uint32_t, ConnId> by_port_;  // local event channel -> ring connection
+    std::uint32_t virq_port_ = ~0u;
+    static constexpr int kSignalToken = 1;
+    static constexpr int kEventToken = 2;
+    bool stopping_ = false;
+    Clock::time_point next_deadline_{};  // earliest watch-event deadline, or zero
+    log::RateLimiter limiter_;
+};
+
+}  // namespace xs::daemon

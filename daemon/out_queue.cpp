@@ -1,0 +1,75 @@
+#include "daemon/out_queue.hpp"
+
+#include <functional>
+
+namespace xs::daemon {
+
+void OutQueue::push_reply(const wire::Header& req, std::uint32_t type, std::string_view payload) {
+    OutMsg m;
+    m.bytes.reserve(wire::kHeaderSize + payload.size());
+    wire::append_message(m.bytes, wire::Header{type, req.req_id, req.tx_id, 0}, payload);
+    bytes_ += m.bytes.size();
+    ++replies_;
+    q_.push_back(std::move(m));
+}
+
+bool OutQueue::push_event(std::string_view payload, std::chrono::steady_clock::time_point deadline,
+                          DomId source) {
+    std::uint64_t key = std::hash<std::string_view>{}(payload) | 1;  // never 0
+    if (keys_.count(key)) {
+        // A hash match: compare bytes with every unsent event carrying it.
+        for (std::size_t i = 0; i < q_.size(); ++i) {
+            const OutMsg& m = q_[i];
+            if (m.event_key != key || (i == 0 && head_off_ > 0)) continue;
+            if (std::string_view(m.bytes).substr(wire::kHeaderSize) == payload) return false;
+        }
+    }
+    OutMsg m;
+    m.reply = false;
+    m.event_key = key;
+    m.deadline = deadline;
+    m.source = source;
+    wire::append_message(m.bytes, wire::Header{wire::kWatchEvent, 0, 0, 0}, payload);
+    bytes_ += m.bytes.size();
+    keys_.insert(key);
+    q_.push_back(std::move(m));
+    return true;
+}
+
+std::size_t OutQueue::gather(iovec* iov, std::size_t max) const {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < q_.size() && n < max; ++i) {
+        const std::string& b = q_[i].bytes;
+        std::size_t off = i == 0 ? head_off_ : 0;
+        iov[n].iov_base = const_cast<char*>(b.data() + off);
+        iov[n].iov_len = b.size() - off;
+        ++n;
+    }
+    return n;
+}
+
+std::chrono::steady_clock::time_point OutQueue::next_deadline() const {
+    std::chrono::steady_clock::time_point best{};
+    for (const auto& m : q_)
+        if (!m.reply && m.deadline != std::chrono::steady_clock::time_point{} && (best == decltype(best){} || m.deadline < best))
+            best = m.deadline;
+    return best;
+}
+
+void OutQueue::forget(const OutMsg& m) {
+    bytes_ -= m.bytes.size();
+    if (m.reply) {
+        --replies_;
+    } else {
+        auto it = keys_.find(m.event_key);
+        if (it != keys_.end()) keys_.erase(it);
+    }
+}
+
+void OutQueue::pop_front() {
+    forget(q_.front());
+    q_.pop_front();
+    head_off_ = 0;
+}
+
+}  // namespace xs::daemon

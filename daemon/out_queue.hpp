@@ -1,0 +1,101 @@
+// A connection's queue of outgoing messages (replies and watch events), in
+// order. Messages stay put until written: the event loop sends straight from
+// them.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "store/domid.hpp"
+#include "transport/wire.hpp"
+
+namespace xs::daemon {
+
+struct OutMsg {
+    std::string bytes;           // header + payload
+    std::uint64_t event_key = 0; // watch events: hash of the payload; 0 for replies
+    std::chrono::steady_clock::time_point deadline{};  // events for guests may expire
+    bool reply = true;
+    // The domain whose request caused this event and still counts it as
+    // outstanding until it leaves the queue (flow control); none if 0xFFFF.
+    DomId source = 0xFFFF;
+};
+
+class OutQueue {
+public:
+    void push_reply(const wire::Header& req, std::uint32_t type, std::string_view payload);
+    // Watch event `payload` ("path\0token\0"). False (nothing queued) when an
+    // identical event is already waiting unsent.
+    bool push_event(std::string_view payload, std::chrono::steady_clock::time_point deadline, DomId source);
+
+    bool empty() const { return q_.empty(); }
+    std::size_t messages() const { return q_.size(); }
+    std::size_t bytes() const { return bytes_; }
+    std::size_t replies() const { return replies_; }
+    std::size_t events() const { return q_.size() - replies_; }
+    const OutMsg& front() const { return q_.front(); }
+    // Bytes of the front message already written.
+    std::size_t front_offset() const { return head_off_; }
+
+    // Fill `iov` with up to `max` unsent spans, oldest first; returns the count.
+    std::size_t gather(iovec* iov, std::size_t max) const;
+    // `n` bytes were written; `done(msg)` is called for each message finished.
+    template <class F>
+    void consume(std::size_t n, F&& done) {
+        while (n > 0 && !q_.empty()) {
+            std::size_t left = q_.front().bytes.size() - head_off_;
+            if (n < left) {
+                head_off_ += n;
+                return;
+            }
+            n -= left;
+            done(q_.front());
+            pop_front();
+        }
+    }
+    // Drop unsent events whose deadline passed (never a partly written one).
+    template <class F>
+    std::size_t expire(std::chrono::steady_clock::time_point now, F&& dropped) {
+        std::size_t count = 0;
+        for (auto it = q_.begin(); it != q_.end();) {
+            bool partly_sent = it == q_.begin() && head_off_ > 0;
+            if (!it->reply && !partly_sent && it->deadline != std::chrono::steady_clock::time_point{} &&
+                it->deadline <= now) {
+                dropped(*it);
+                forget(*it);
+                it = q_.erase(it);
+                ++count;
+            } else {
+                ++it;
+            }
+        }
+        return count;
+    }
+    // The earliest event deadline, or the zero time point.
+    std::chrono::steady_clock::time_point next_deadline() const;
+    template <class F>
+    void clear(F&& dropped) {
+        for (auto& m : q_) dropped(m);
+        q_.clear();
+        keys_.clear();
+        bytes_ = replies_ = head_off_ = 0;
+    }
+
+private:
+    void pop_front();
+    void forget(const OutMsg& m);
+
+    std::deque<OutMsg> q_;
+    std::unordered_multiset<std::uint64_t> keys_;  // pending event keys, for de-duplication
+    std::size_t bytes_ = 0;
+    std::size_t replies_ = 0;
+    std::size_t head_off_ = 0;
+};
+
+}  // namespace xs::daemon

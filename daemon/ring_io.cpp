@@ -1,0 +1,106 @@
+// Guest connections over shared rings: reading requests, writing replies
+// and events, reconnection, and cutting off a guest that breaks the ring
+// protocol.
+#include <atomic>
+
+#include "daemon/config/log.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/ring_port.hpp"
+#include "transport/ring.hpp"
+
+namespace xs::daemon {
+
+namespace {
+constexpr int kRingReadsPerTurn = 8;
+}
+
+// Whether a guest must wait before more of its requests are read: too many
+// replies/events outstanding or too much memory (privileged domains: only
+// the queue bound every connection has).
+bool Daemon::input_blocked(const Connection& c) {
+    if (c.out.bytes() > cfg_.socket_queue_bytes) return true;
+    if (exempt(c) || c.kind() != Connection::Kind::Ring) return false;
+    const quota::Usage& u = domains_.get(c.domid()).usage;
+    std::uint32_t out = limit(c, quota::Item::Outstanding);
+    std::uint32_t mem = limit(c, quota::Item::Memory);
+    return (out && u[quota::Item::Outstanding] >= out) || (mem && u[quota::Item::Memory] >= mem);
+}
+
+void Daemon::service_ring(Connection& c) {
+    if (c.closing || c.ignored || !c.ring) return;
+    ring::Interface& page = c.ring->page();
+    if (std::atomic_ref<std::uint32_t>(page.connection).load(std::memory_order_acquire) == ring::kReconnect)
+        return reset_ring(c, true);
+    char buf[ring::kRingSize];
+    // A few ring-fulls per turn, so one busy guest cannot starve the others.
+    for (int round = 0; !c.input_paused && !c.closing && !c.ignored; ++round) {
+        if (round == kRingReadsPerTurn) {
+            schedule_ring(c);
+            break;
+        }
+        Result<std::size_t> n = ring::read(page, ring::Direction::kRequest, buf, sizeof buf);
+        if (!n) return ignore(c, ring::kErrorRingIdx);
+        if (*n == 0) break;
+        c.ring->notify();
+        c.framer.feed(std::string_view(buf, *n));
+        process_input(c);
+        if (c.framer.failed()) return ignore(c, ring::kErrorProto);
+    }
+    mark_dirty(c);
+}
+
+void Daemon::flush_ring(Connection& c) {
+    if (c.ignored || !c.ring) return;
+    ring::Interface& page = c.ring->page();
+    bool wrote = false;
+    while (!c.out.empty()) {
+        iovec iov;
+        c.out.gather(&iov, 1);
+        Result<std::size_t> n = ring::write(page, ring::Direction::kResponse, static_cast<const char*>(iov.iov_base),
+                                            iov.iov_len);
+        if (!n) return ignore(c, ring::kErrorRingIdx);
+        if (*n == 0) break;
+        wrote = true;
+        c.out.consume(*n, [&](const OutMsg& m) { message_left(c, m); });
+        if (*n < iov.iov_len) break;
+    }
+    if (wrote) c.ring->notify();
+    update_flow(c);
+}
+
+// Drop everything the guest had in flight: watches, transactions, queued
+// output, partial input. With `handshake`, the guest asked for it through
+// the connection field (reconnection feature); otherwise INTRODUCE did.
+void Daemon::reset_ring(Connection& c, bool handshake) {
+    drop_state(c);
+    c.out.clear([&](const OutMsg& m) { message_left(c, m); });
+    c.framer.reset();
+    c.input_paused = false;
+    if (!c.ring) return;
+    ring::Interface& page = c.ring->page();
+    page.req_cons = page.req_prod = page.rsp_cons = page.rsp_prod = 0;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::atomic_ref<std::uint32_t> conn(page.connection);
+    if (handshake || conn.load(std::memory_order_acquire) == ring::kReconnect) {
+        conn.store(ring::kConnected, std::memory_order_release);
+        c.ring->notify();
+    }
+}
+
+// A guest broke the protocol: stop talking to it for good, but keep its
+// domain so @releaseDomain still fires when it dies.
+void Daemon::ignore(Connection& c, std::uint32_t reason) {
+    if (c.ignored) return;
+    log::limited(limiter_, c.domid(), log::Level::Error, "domain %u broke the ring protocol (error %u): ignored",
+                 c.domid(), reason);
+    drop_state(c);
+    c.out.clear([&](const OutMsg& m) { message_left(c, m); });
+    c.framer.reset();
+    c.ignored = true;
+    if (c.ring && (c.features & ring::kFeatureError)) {
+        std::atomic_ref<std::uint32_t>(c.ring->page().error).store(reason, std::memory_order_release);
+        c.ring->notify();
+    }
+}
+
+}  // namespace xs::daemon
