@@ -1,0 +1,284 @@
+#include "bench/options.hpp"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace xs::bench {
+
+const std::vector<std::string>& workload_names() {
+    static const std::vector<std::string> names{"ping", "pipeline", "bootstorm", "watch", "bigstore"};
+    return names;
+}
+
+Checked<std::uint64_t> parse_count(const std::string& text) {
+    std::uint64_t v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+        return failed("not a count: '" + text + "'");
+    return v;
+}
+
+Checked<std::vector<std::uint64_t>> parse_list(const std::string& text) {
+    std::vector<std::uint64_t> out;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t comma = text.find(',', start);
+        auto item = parse_count(text.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (!item) return failed("not a list of counts: '" + text + "'");
+        out.push_back(*item);
+        if (comma == std::string::npos) return out;
+        start = comma + 1;
+    }
+}
+
+namespace {
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t comma = text.find(',', start);
+        out.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) return out;
+        start = comma + 1;
+    }
+}
+
+using Setter = std::function<Checked<>(Options&, const std::string&)>;
+
+template <class P>
+Setter count_of(P Options::*part, std::uint64_t P::*field) {
+    return [=](Options& o, const std::string& v) -> Checked<> {
+        auto n = parse_count(v);
+        if (!n) return std::unexpected(n.error());
+        (o.*part).*field = *n;
+        return {};
+    };
+}
+
+template <class P>
+Setter list_of(P Options::*part, std::vector<std::uint64_t> P::*field) {
+    return [=](Options& o, const std::string& v) -> Checked<> {
+        auto n = parse_list(v);
+        if (!n) return std::unexpected(n.error());
+        (o.*part).*field = *n;
+        return {};
+    };
+}
+
+// Options that take a value, common ones first. --ops and --value-size
+// apply to ping and pipeline alike.
+std::map<std::string, Setter> common_setters() {
+    return {
+        {"socket", [](Options& o, const std::string& v) -> Checked<> { o.socket = v; return {}; }},
+        {"daemon-pid", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n || *n == 0) return failed("bad --daemon-pid '" + v + "'");
+             o.daemon_pid = static_cast<pid_t>(*n);
+             return {};
+         }},
+        {"daemon-name", [](Options& o, const std::string& v) -> Checked<> { o.daemon_name = v; return {}; }},
+        {"placement", [](Options& o, const std::string& v) -> Checked<> { o.placement = v; return {}; }},
+        {"prefix", [](Options& o, const std::string& v) -> Checked<> {
+             if (v.size() < 2 || v[0] != '/' || v.back() == '/') return failed("bad --prefix '" + v + "'");
+             o.prefix = v;
+             return {};
+         }},
+        {"format", [](Options& o, const std::string& v) -> Checked<> {
+             if (v == "table") o.format = Format::kTable;
+             else if (v == "json") o.format = Format::kJson;
+             else if (v == "both") o.format = Format::kBoth;
+             else return failed("--format is table, json or both");
+             return {};
+         }},
+        {"timeout", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n || *n == 0) return failed("bad --timeout '" + v + "'");
+             o.timeout_s = static_cast<double>(*n);
+             return {};
+         }},
+        {"ops", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n || *n == 0) return failed("bad --ops '" + v + "'");
+             o.ping.ops = o.pipeline.ops = *n;
+             return {};
+         }},
+        {"value-size", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n || *n < 12 || *n > 2048) return failed("--value-size is 12..2048");
+             o.ping.value_size = o.pipeline.value_size = *n;
+             return {};
+         }},
+    };
+}
+
+// Workload parameters; names are unique across workloads so `all` takes them all.
+std::map<std::string, Setter> workload_setters() {
+    return {
+        {"warmup", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n) return std::unexpected(n.error());
+             o.ping.warmup = *n;
+             return {};
+         }},
+        {"clients", list_of(&Options::pipeline, &PipelineParams::clients)},
+        {"window", count_of(&Options::pipeline, &PipelineParams::window)},
+        {"keys", count_of(&Options::pipeline, &PipelineParams::keys)},
+        {"mix", [](Options& o, const std::string& v) -> Checked<> {
+             auto words = split_words(v);
+             for (const auto& w : words)
+                 if (w != "read" && w != "write") return failed("--mix items are read and write");
+             o.pipeline.mixes = words;
+             return {};
+         }},
+        {"toolstacks", count_of(&Options::bootstorm, &BootstormParams::toolstacks)},
+        {"domains", count_of(&Options::bootstorm, &BootstormParams::domains)},
+        {"tx-writes", count_of(&Options::bootstorm, &BootstormParams::writes)},
+        {"devices", count_of(&Options::bootstorm, &BootstormParams::devices)},
+        {"first-domid", count_of(&Options::bootstorm, &BootstormParams::first_domid)},
+        {"watches", list_of(&Options::watch, &WatchParams::watches)},
+        {"watch-writes", count_of(&Options::watch, &WatchParams::writes)},
+        {"watch-conns", count_of(&Options::watch, &WatchParams::conns)},
+        {"nodes", list_of(&Options::bigstore, &BigstoreParams::nodes)},
+        {"children", count_of(&Options::bigstore, &BigstoreParams::children)},
+        {"listings", count_of(&Options::bigstore, &BigstoreParams::listings)},
+        {"big-writes", count_of(&Options::bigstore, &BigstoreParams::writes)},
+        {"build-conns", count_of(&Options::bigstore, &BigstoreParams::conns)},
+    };
+}
+
+const std::map<std::string, Setter>& value_options() {
+    static const std::map<std::string, Setter> m = [] {
+        auto all = common_setters();
+        all.merge(workload_setters());
+        return all;
+    }();
+    return m;
+}
+
+Checked<> validate(const Options& o) {
+    auto positive = [](std::uint64_t v, const char* name) -> Checked<> {
+        if (v == 0) return failed(std::string("--") + name + " must be at least 1");
+        return {};
+    };
+    for (auto c : o.pipeline.clients)
+        if (c == 0 || c > 1024) return failed("--clients items are 1..1024");
+    if (o.pipeline.window == 0 || o.pipeline.window > 4096) return failed("--window is 1..4096");
+    if (o.bootstorm.writes < 4) return failed("--tx-writes must be at least 4");
+    if (o.bootstorm.first_domid == 0 || o.bootstorm.first_domid + o.bootstorm.toolstacks * o.bootstorm.domains >= 0x7FF0)
+        return failed("--first-domid: the domains must lie in 1..32751");
+    for (auto w : o.watch.watches)
+        if (w > 10'000'000) return failed("--watches items are at most 10000000");
+    for (auto n : o.bigstore.nodes)
+        if (n < 200) return failed("--nodes items are at least 200");
+    Checked<> r;
+    for (auto [v, name] : {std::pair{o.ping.ops, "ops"}, {o.pipeline.keys, "keys"},
+                           {o.bootstorm.toolstacks, "toolstacks"}, {o.bootstorm.domains, "domains"},
+                           {o.watch.writes, "watch-writes"}, {o.watch.conns, "watch-conns"},
+                           {o.bigstore.listings, "listings"}, {o.bigstore.writes, "big-writes"},
+                           {o.bigstore.conns, "build-conns"}, {o.bigstore.children, "children"}})
+        if (!(r = positive(v, name))) return r;
+    return {};
+}
+
+}  // namespace
+
+void apply_smoke(Options& o) {
+    o.ping.ops = 300;
+    o.pipeline.clients = {1, 4};
+    o.pipeline.window = 8;
+    o.pipeline.ops = 400;
+    o.pipeline.keys = 4;
+    o.bootstorm.toolstacks = 2;
+    o.bootstorm.domains = 2;
+    o.bootstorm.writes = 10;
+    o.bootstorm.devices = 2;
+    o.watch.watches = {0, 100};
+    o.watch.writes = 100;
+    o.watch.conns = 2;
+    o.bigstore.nodes = {2000};
+    o.bigstore.children = 1000;
+    o.bigstore.listings = 3;
+    o.bigstore.writes = 100;
+    o.bigstore.conns = 2;
+}
+
+Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket) {
+    Options o;
+    o.socket = default_socket;
+    // First pass: flags and the command; collect valued options so that
+    // --smoke applies before them whatever the order.
+    std::vector<std::pair<std::string, std::string>> values;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-h" || a == "--help") {
+            o.command = "help";
+            return o;
+        }
+        if (a.rfind("--", 0) != 0) {
+            if (!o.command.empty()) return failed("unexpected argument '" + a + "'");
+            o.command = a;
+            continue;
+        }
+        std::string name = a.substr(2), value;
+        bool has_value = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name.resize(eq);
+            has_value = true;
+        }
+        if (name == "echo" || name == "smoke") {
+            if (has_value) return failed("--" + name + " takes no value");
+            (name == "echo" ? o.echo : o.smoke) = true;
+            continue;
+        }
+        if (!value_options().contains(name)) return failed("unknown option --" + name);
+        if (!has_value) {
+            if (i + 1 >= args.size()) return failed("--" + name + " needs a value");
+            value = args[++i];
+        }
+        values.emplace_back(name, value);
+    }
+    if (o.command.empty()) return failed("no workload given");
+    bool known = o.command == "all";
+    for (const auto& w : workload_names()) known = known || o.command == w;
+    if (!known) return failed("unknown workload '" + o.command + "'");
+    if (o.smoke) apply_smoke(o);
+    for (const auto& [name, value] : values) {
+        auto r = value_options().at(name)(o, value);
+        if (!r) return std::unexpected(r.error());
+    }
+    auto v = validate(o);
+    if (!v) return std::unexpected(v.error());
+    return o;
+}
+
+std::string usage() {
+    return R"(usage: xstore-bench [options] WORKLOAD [options]
+
+Workloads: ping, pipeline, bootstorm, watch, bigstore, all (every one in that order).
+
+Common options:
+  --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
+  --daemon-pid PID     daemon process (default: the socket peer, SO_PEERCRED)
+  --daemon-name NAME   label in the report (default: the process name)
+  --placement LABEL    label in the report (default: same-cpu/split/unpinned from affinities)
+  --echo               the daemon is xstore-echo: do not check answers
+  --smoke              tiny sizes (a few hundred operations per workload)
+  --format F           table, json or both (default both: JSON lines, then the table)
+  --timeout SECONDS    time limit of each measured phase (default 120)
+  --prefix PATH        where the workloads put their nodes (default /bench)
+
+ping:       --ops N (20000) --warmup N (ops/10) --value-size B (16)
+pipeline:   --clients LIST (1,4,16,64) --window N (16) --mix LIST (read,write)
+            --ops N per configuration (200000) --keys N per client (16)
+bootstorm:  --toolstacks N (16) --domains N per toolstack (4) --tx-writes N (30)
+            --devices N (3) --first-domid N (1000)
+watch:      --watches LIST (0,1000,10000) --watch-writes N (2000) --watch-conns N (4)
+bigstore:   --nodes LIST (10000,100000) --children N (10000) --listings N (20)
+            --big-writes N (2000) --build-conns N (4)
+)";
+}
+
+}  // namespace xs::bench

@@ -1,0 +1,93 @@
+// The command line of xstore-bench: common options, then one parameter set
+// per workload with small defaults, a --smoke set of tiny ones, and explicit
+// options overriding both. Pure code (no I/O) so it can be unit tested.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/failure.hpp"
+
+namespace xs::bench {
+
+enum class Format { kTable, kJson, kBoth };
+
+struct PingParams {
+    std::uint64_t ops = 20000;
+    std::optional<std::uint64_t> warmup;  // default: ops / 10
+    std::uint64_t value_size = 16;
+    std::uint64_t warmup_ops() const { return warmup ? *warmup : ops / 10; }
+};
+
+struct PipelineParams {
+    std::vector<std::uint64_t> clients{1, 4, 16, 64};
+    std::uint64_t window = 16;
+    std::vector<std::string> mixes{"read", "write"};  // 90 % reads / 90 % writes
+    std::uint64_t ops = 200000;                       // per configuration
+    std::uint64_t keys = 16;                          // nodes per client
+    std::uint64_t value_size = 16;
+};
+
+struct BootstormParams {
+    std::uint64_t toolstacks = 16;
+    std::uint64_t domains = 4;   // per toolstack
+    std::uint64_t writes = 30;   // WRITEs per transaction
+    std::uint64_t devices = 3;   // device transactions per domain
+    std::uint64_t first_domid = 1000;
+};
+
+struct WatchParams {
+    std::vector<std::uint64_t> watches{0, 1000, 10000};
+    std::uint64_t writes = 2000;
+    std::uint64_t conns = 4;   // connections holding the unrelated watches
+    std::uint64_t window = 64; // registration requests in flight per connection
+};
+
+struct BigstoreParams {
+    std::vector<std::uint64_t> nodes{10000, 100000};
+    std::uint64_t children = 10000;  // of the one big directory (at most half the nodes)
+    std::uint64_t listings = 20;     // full DIRECTORY_PART listings timed
+    std::uint64_t writes = 2000;     // beneath the big and the small directory each
+    std::uint64_t conns = 4;         // build connections
+    std::uint64_t window = 64;       // build requests in flight per connection
+};
+
+struct Options {
+    std::string command;  // ping, pipeline, bootstorm, watch, bigstore, all, help
+    std::string socket;
+    std::optional<pid_t> daemon_pid;
+    std::string daemon_name;  // "": /proc/<pid>/comm
+    std::string placement;    // "": detected from CPU affinities
+    bool echo = false;        // the daemon is xstore-echo: skip answer checks
+    bool smoke = false;
+    Format format = Format::kBoth;
+    double timeout_s = 120;   // per measured phase
+    std::string prefix = "/bench";
+
+    PingParams ping;
+    PipelineParams pipeline;
+    BootstormParams bootstorm;
+    WatchParams watch;
+    BigstoreParams bigstore;
+};
+
+// The workload names in the order `all` runs them.
+const std::vector<std::string>& workload_names();
+
+// Parse argv (without argv[0]). `default_socket` is used when --socket is absent.
+Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket);
+
+// Apply the tiny --smoke sizes.
+void apply_smoke(Options& o);
+
+// "1,4,16" -> {1, 4, 16}; fails on anything else (empty items, signs, junk).
+Checked<std::vector<std::uint64_t>> parse_list(const std::string& text);
+Checked<std::uint64_t> parse_count(const std::string& text);
+
+std::string usage();
+
+}  // namespace xs::bench

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Smoke test of xstore-bench: run `xstore-bench all --smoke` against a
+server started on a temporary socket and check that the JSON lines it prints
+are complete and consistent (every workload present, ops > 0, percentiles
+ordered, figures agreeing with each other). It checks the benchmark's own
+measurements, not anybody's speed.
+
+  bench_smoke.py --bench PATH --echo-server PATH   against xstore-echo
+  bench_smoke.py --bench PATH --model-server PATH  against model_xenstored.py (answers checked)
+  bench_smoke.py --bench PATH                      against $XSTORED (skipped when unset)
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+WORKLOADS = ["ping", "pipeline", "bootstorm", "watch", "bigstore"]
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+
+
+def wait_for_socket(path, proc, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise Failed(f"server exited with {proc.returncode} before listening")
+        if os.path.exists(path):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                return
+            except OSError:
+                pass
+            finally:
+                s.close()
+        time.sleep(0.05)
+    raise Failed(f"nothing listens on {path}")
+
+
+def run_bench(bench, sock, args, timeout=120):
+    cmd = [bench, "--socket", sock, "--timeout", "30"] + args
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    records = [json.loads(l) for l in lines]
+    return p, records
+
+
+def check_record(r, echo):
+    name = f"{r['workload']} {r['variant']}"
+    for key in ["workload", "variant", "params", "daemon", "placement", "status", "ops", "seconds",
+                "ops_per_s", "p50_us", "p99_us", "p999_us", "daemon_cpu_s", "daemon_peak_rss_kib",
+                "client_cpu_s"]:
+        check(key in r, f"{name}: no field {key}")
+    if r["status"] == "unsupported":
+        # The protocol's answer for a listing larger than one message.
+        check(not echo and r["params"].get("phase") == "directory", f"{name}: unsupported: {r.get('error')}")
+        return
+    check(r["status"] == "ok", f"{name}: status {r['status']}: {r.get('error')}")
+    check(r["daemon"] and r["placement"], f"{name}: empty labels")
+    check(r["ops"] > 0, f"{name}: ops {r['ops']}")
+    check(r["seconds"] > 0, f"{name}: seconds {r['seconds']}")
+    check(abs(r["ops_per_s"] - r["ops"] / r["seconds"]) <= 1e-6 * r["ops_per_s"] + 1e-9,
+          f"{name}: ops_per_s does not match ops/seconds")
+    check(r["p50_us"] is not None, f"{name}: no latency")
+    check(0 < r["p50_us"] <= r["p99_us"] <= r["p999_us"], f"{name}: percentiles out of order")
+    if r["daemon_cpu_s"] is not None:
+        check(r["daemon_cpu_s"] >= 0, f"{name}: negative daemon CPU")
+    if r["daemon_peak_rss_kib"] is not None:
+        check(r["daemon_peak_rss_kib"] > 0, f"{name}: peak RSS {r['daemon_peak_rss_kib']}")
+    check(r["client_cpu_s"] >= 0, f"{name}: negative client CPU")
+
+
+def check_workloads(records, echo):
+    by = {w: [r for r in records if r["workload"] == w] for w in WORKLOADS}
+    for w in WORKLOADS:
+        check(by[w], f"no measurement of {w}")
+    for r in records:
+        check_record(r, echo)
+
+    ping = by["ping"][0]
+    check(ping["ops"] == ping["params"]["ops"], "ping: ops differ from the parameter")
+    pipe = by["pipeline"]
+    check({(r["params"]["mix"], r["params"]["clients"]) for r in pipe} ==
+          {(m, c) for m in ("read", "write") for c in (1, 4)}, "pipeline: configurations missing")
+    for r in pipe:
+        check(r["ops"] == r["params"]["ops"], "pipeline: ops differ from the parameter")
+    boot = by["bootstorm"][0]
+    p = boot["params"]
+    check(boot["ops"] == p["toolstacks"] * p["domains_per_toolstack"], "bootstorm: domains")
+    check(boot["transactions"] == boot["ops"] * (2 + p["devices"]) , "bootstorm: transactions per domain")
+    check(boot["eagain_retries_per_tx"] >= 0, "bootstorm: retries")
+    check(boot["p999_us"] <= boot["worst_domain_ms"] * 1000 * 1.0001, "bootstorm: p99.9 above the worst domain")
+    watch = by["watch"]
+    check(sorted(r["watches"] for r in watch) == [0, 100], "watch: configurations missing")
+    for r in watch:
+        check(r["ops"] == r["params"]["writes"], "watch: ops differ from writes")
+        check(r["registration_s"] >= 0, "watch: registration time")
+        if echo:
+            check(r["event_p50_us"] is None, "watch: events from an echo server?")
+        else:
+            check(r["event_p50_us"] is not None and r["event_p50_us"] <= r["event_p999_us"], "watch: event latency")
+    phases = {r["params"]["phase"]: r for r in by["bigstore"]}
+    for phase in ["build", "directory", "directory_part", "write_big", "write_small"]:
+        check(phase in phases, f"bigstore: no {phase} phase")
+    build = phases["build"]
+    check(build["nodes"] >= build["params"]["nodes"], "bigstore: fewer nodes than asked")
+    check(build["rss_per_node_bytes"] is None or build["rss_after_kib"] is not None, "bigstore: rss")
+    if not echo:
+        check(phases["write_big"]["p50_ratio_to_small"] > 0, "bigstore: ratio")
+
+
+def smoke_echo(args, tmp):
+    sock = os.path.join(tmp, "echo.sock")
+    server = subprocess.Popen([args.echo_server, "--socket", sock])
+    try:
+        wait_for_socket(sock, server)
+        p, records = run_bench(args.bench, sock, ["--echo", "--smoke", "--format", "both", "all"])
+        check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}")
+        check("workload" in p.stdout and "ops/s" in p.stdout, "no table after the JSON lines")
+        check(all(r["daemon"] == "xstore-echo" for r in records), "daemon label is not xstore-echo")
+        check(all(r["daemon_peak_rss_kib"] for r in records), "no RSS read from the echo server")
+        check_workloads(records, echo=True)
+        print(f"echo: {len(records)} measurements ok")
+
+        # Without --echo the canned answers are wrong answers: an error, not a number.
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "ping"])
+        check(p.returncode == 1, f"checks did not catch a wrong READ answer (exit {p.returncode})")
+        check(records and records[0]["status"] == "error" and "READ" in records[0]["error"],
+              f"wrong answer not reported: {records}")
+        print("echo without --echo: wrong answers reported as errors")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    check(server.returncode == 0, f"xstore-echo exited {server.returncode} on SIGTERM")
+    check(not os.path.exists(sock), "xstore-echo left its socket behind")
+
+
+def smoke_model(args, tmp):
+    sock = os.path.join(tmp, "model.sock")
+    server = subprocess.Popen([sys.executable, args.model_server, "--socket", sock])
+    try:
+        wait_for_socket(sock, server)
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--daemon-name", "model", "all"])
+        check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check_workloads(records, echo=False)
+        print(f"model: {len(records)} measurements ok")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    # A daemon giving wrong READ answers yields errors, not numbers.
+    sock = os.path.join(tmp, "broken.sock")
+    server = subprocess.Popen([sys.executable, args.model_server, "--socket", sock, "--break-reads"])
+    try:
+        wait_for_socket(sock, server)
+        for workload in ["ping", "bootstorm"]:
+            p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", workload])
+            check(p.returncode == 1, f"{workload}: a wrong READ answer was not caught (exit {p.returncode})")
+            check(records and records[0]["status"] == "error" and "READ" in records[0]["error"],
+                  f"{workload}: wrong answer not reported as an error: {records}")
+        print("broken model: wrong answers reported as errors")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def smoke_daemon(args, tmp, daemon):
+    sock = os.path.join(tmp, "xstored.sock")
+    server = subprocess.Popen([daemon, "-N", "--socket", sock])
+    try:
+        wait_for_socket(sock, server)
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "all"])
+        check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check_workloads(records, echo=False)
+        print(f"{daemon}: {len(records)} measurements ok")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--echo-server")
+    ap.add_argument("--model-server")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="xsbench-")
+    try:
+        if args.echo_server:
+            smoke_echo(args, tmp)
+        elif args.model_server:
+            smoke_model(args, tmp)
+        else:
+            daemon = os.environ.get("XSTORED")
+            if not daemon or not os.path.exists(daemon):
+                print("XSTORED is not set (the daemon is not built yet): skipped")
+                return SKIP
+            smoke_daemon(args, tmp, daemon)
+    except Failed as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
