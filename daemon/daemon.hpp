@@ -109,7 +109,7 @@ private:
     // ---- request helpers (handle_node.cpp) ----
     Result<std::string_view> canonical(Request& r, std::string_view raw, bool special);
     store::OpContext context(const Connection& c);
-    Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, std::uint8_t aspects);
+    Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, store::ReadKind kind);
     template <class TreeOp, class TxOp>
     Result<> change(Request& r, TreeOp tree_op, TxOp tx_op);
 

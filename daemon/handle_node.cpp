@@ -27,15 +27,15 @@ Result<std::string_view> Daemon::canonical(Request& r, std::string_view raw, boo
 store::OpContext Daemon::context(const Connection& c) { return store_.context(c.caller(), budget(c)); }
 
 Result<const store::Node*> Daemon::fetch(Request& r, std::string_view path, std::uint8_t need,
-                                         std::uint8_t aspects) {
+                                         store::ReadKind kind) {
     store::OpContext ctx = context(r.conn);
     if (r.tx) {
         std::size_t before = r.tx->memory();
-        auto n = r.tx->fetch(ctx, path, need, aspects);
+        auto n = r.tx->fetch(ctx, path, need, kind);
         charge_memory(r.conn, static_cast<std::int64_t>(r.tx->memory() - before));
         return n;
     }
-    return store_.tree().fetch(ctx, path, need, aspects);
+    return store_.tree().fetch(ctx, path, need);
 }
 
 // Run a change on the committed tree (applying its effects now) or inside
@@ -63,7 +63,7 @@ Result<> Daemon::on_read(Request& r) {
     if (!arg) return fail(EINVAL);
     auto path = canonical(r, *arg, false);
     if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::kValue);
+    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Value);
     if (!n) return std::unexpected(n.error());
     r.out.assign((*n)->value());
     return {};
@@ -117,7 +117,7 @@ Result<> Daemon::on_directory(Request& r) {
     if (!arg) return fail(EINVAL);
     auto path = canonical(r, *arg, false);
     if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::kChildren);
+    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
     if (!n) return std::unexpected(n.error());
     if ((*n)->children.name_bytes() > wire::kPayloadMax) return fail(E2BIG);
     (*n)->children.for_each([&](const store::Node* c) {
@@ -138,7 +138,7 @@ Result<> Daemon::on_directory_part(Request& r) {
     if (!offset) return fail(EINVAL);
     auto path = canonical(r, args[0], false);
     if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::kChildren);
+    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
     if (!n) return std::unexpected(n.error());
     r.out = std::to_string((*n)->gen);
     // Upstream's bound: names are added while their total stays below
@@ -171,7 +171,7 @@ Result<> Daemon::on_get_perms(Request& r) {
     if (!arg) return fail(EINVAL);
     auto path = canonical(r, *arg, true);
     if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::kPerms);
+    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Perms);
     if (!n) return std::unexpected(n.error());
     for (const store::PermEntry& e : (*n)->perms->entries()) {
         store::append_perm(r.out, e);

@@ -29,8 +29,8 @@ Result<Effects> Store::commit(Transaction& t, const Caller& caller, const Budget
         ++commits_;
         return t.effects();
     }
-    if (!t.still_valid(tree_)) return fail(EAGAIN);
     Tree next = tree_;
+    // Replay onto a snapshot of the live tree (EAGAIN when a reply differs).
     // Per-request quotas were checked when the requests ran; the net growth
     // is checked below, as a whole.
     Budget replay_budget{budget.enforced, budget.node_size, Budget{}.nodes_left, Budget{}.memory_left};

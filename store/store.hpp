@@ -19,16 +19,13 @@ public:
     std::uint64_t& generation() { return generation_; }
     std::uint64_t commits() const { return commits_; }
 
-    OpContext context(const Caller& caller, const Budget& budget, Observer* obs = nullptr) {
-        return OpContext{caller, budget, &generation_, obs};
-    }
+    OpContext context(const Caller& caller, const Budget& budget) { return OpContext{caller, budget, &generation_}; }
 
     std::unique_ptr<Transaction> begin(std::uint32_t node_limit) {
         return std::make_unique<Transaction>(tree_, node_limit);
     }
 
-    // Commit `t` for `caller`. EAGAIN when something it observed changed
-    // since it started; ENOSPC when the net node or memory growth does not
+    // Commit `t` for `caller`. EAGAIN when a reply it gave would differ now; ENOSPC when the net node or memory growth does not
     // fit `budget` (quotas are charged at commit), or the error that poisoned
     // it. On success the tree holds its changes and the returned effects
     // say what changed.

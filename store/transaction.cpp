@@ -4,130 +4,125 @@
 
 namespace xs::store {
 
+namespace {
+
+struct Fnv {
+    std::uint64_t h = 1469598103934665603ull;
+    void add(std::string_view s) {
+        for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    }
+    void add_byte(unsigned char c) { h = (h ^ c) * 1099511628211ull; }
+};
+
+int code_of(const Result<Effects>& r) { return r ? 0 : r.error().code; }
+
+}  // namespace
+
+std::uint64_t reply_digest(const Node& n, ReadKind kind) {
+    Fnv f;
+    switch (kind) {
+        case ReadKind::Value: f.add(n.value()); break;
+        case ReadKind::Children:
+            n.children.for_each([&](const Node* c) {
+                f.add(c->name());
+                f.add_byte(0);
+                return true;
+            });
+            break;
+        case ReadKind::Perms:
+            for (const PermEntry& e : n.perms->entries()) {
+                f.add_byte(static_cast<unsigned char>(e.domid & 0xFF));
+                f.add_byte(static_cast<unsigned char>(e.domid >> 8));
+                f.add_byte(e.access);
+                f.add_byte(e.ignore);
+            }
+            break;
+    }
+    return f.h;
+}
+
 Transaction::Transaction(const Tree& base, std::uint32_t node_limit)
     : base_(base), view_(base), node_limit_(node_limit) {}
 
-Transaction::Touch& Transaction::touch(std::string_view path) {
-    auto [it, inserted] = touched_.try_emplace(std::string(path));
-    if (inserted) {
-        memory_ += path.size() + 32;
-        if (node_limit_ && touched_.size() > node_limit_) over_limit_ = true;
-    }
-    return it->second;
-}
-
-bool Transaction::under_removed(std::string_view path) const {
-    for (const std::string& r : removed_roots_) {
-        if (path.size() >= r.size() && path.compare(0, r.size(), r) == 0 &&
-            (path.size() == r.size() || path[r.size()] == '/'))
-            return true;
-    }
-    return false;
-}
-
-void Transaction::observed(std::string_view path, std::uint8_t aspects) {
-    // What the transaction itself created, removed or overwrote does not
-    // depend on the tree it started from; child lists always do.
-    if (!removed_roots_.empty() && under_removed(path)) return;
-    Touch& t = touch(path);
-    if (t.written & kExists) return;
-    t.observed |= aspects & ~(t.written & (kValue | kPerms));
-}
-
-void Transaction::wrote(std::string_view path, std::uint8_t aspects) { touch(path).written |= aspects; }
-
-void Transaction::removed(std::string_view path) {
-    touch(path).written |= kExists;
-    removed_roots_.emplace_back(path);
+void Transaction::touch(std::string_view path) {
+    auto [it, inserted] = touched_.emplace(path);
+    if (!inserted) return;
     memory_ += path.size() + 32;
-}
-
-OpContext Transaction::with_me(const OpContext& ctx) {
-    OpContext c = ctx;
-    c.observer = this;
-    return c;
+    if (node_limit_ && touched_.size() > node_limit_) failure_ = ENOSPC;
 }
 
 Result<const Node*> Transaction::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need,
-                                       std::uint8_t aspects) {
+                                       ReadKind kind) {
     if (failure_) return fail(failure_);
-    Result<const Node*> r = view_.fetch(with_me(ctx), path, need, aspects);
-    if (over_limit_) failure_ = ENOSPC;
+    touch(path);
     if (failure_) return fail(failure_);
+    Result<const Node*> r = view_.fetch(ctx, path, need);
+    Logged l{Op::Fetch, need, kind, r ? 0 : r.error().code, r ? reply_digest(**r, kind) : 0, std::string(path),
+             {}, {}};
+    memory_ += l.path.size() + sizeof(Logged);
+    log_.push_back(std::move(l));
     return r;
 }
 
-Result<> Transaction::finish(Result<Effects> r, Logged entry) {
-    if (over_limit_) failure_ = ENOSPC;
-    if (!r && (r.error().code == ENOSPC || r.error().code == ENOMEM)) failure_ = r.error().code;
+Result<Effects> Transaction::run(Tree& t, const OpContext& ctx, const Logged& l) const {
+    switch (l.op) {
+        case Op::Write: return t.write(ctx, l.path, l.value);
+        case Op::Mkdir: return t.mkdir(ctx, l.path);
+        case Op::Rm: return t.rm(ctx, l.path);
+        case Op::SetPerms: return t.set_perms(ctx, l.path, l.perms);
+        case Op::Fetch: break;
+    }
+    return fail(EINVAL);
+}
+
+Result<> Transaction::change(const OpContext& ctx, Logged entry) {
     if (failure_) return fail(failure_);
-    if (!r) return std::unexpected(r.error());
-    if (!r->changes.empty()) {  // a no-op (mkdir of an existing node) needs no replay
-        memory_ += entry.path.size() + entry.value.size() + 48;
-        log_.push_back(std::move(entry));
+    touch(entry.path);
+    if (failure_) return fail(failure_);
+    Result<Effects> r = run(view_, ctx, entry);
+    entry.code = code_of(r);
+    // A quota refusal inside a transaction makes its commit fail too.
+    if (entry.code == ENOSPC || entry.code == ENOMEM) failure_ = entry.code;
+    if (r && !r->changes.empty()) {
+        changed_ = true;
         effects_.deltas.merge(r->deltas);
         for (auto& c : r->changes) effects_.changes.push_back(std::move(c));
     }
+    memory_ += entry.path.size() + entry.value.size() + sizeof(Logged);
+    log_.push_back(std::move(entry));
+    if (failure_) return fail(failure_);
+    if (!r) return std::unexpected(r.error());
     return {};
 }
 
 Result<> Transaction::write(const OpContext& ctx, std::string_view path, std::string_view value) {
-    if (failure_) return fail(failure_);
-    return finish(view_.write(with_me(ctx), path, value),
-                  Logged{Op::Write, std::string(path), std::string(value), {}});
+    return change(ctx, Logged{Op::Write, 0, ReadKind::Value, 0, 0, std::string(path), std::string(value), {}});
 }
 
 Result<> Transaction::mkdir(const OpContext& ctx, std::string_view path) {
-    if (failure_) return fail(failure_);
-    return finish(view_.mkdir(with_me(ctx), path), Logged{Op::Mkdir, std::string(path), {}, {}});
+    return change(ctx, Logged{Op::Mkdir, 0, ReadKind::Value, 0, 0, std::string(path), {}, {}});
 }
 
 Result<> Transaction::rm(const OpContext& ctx, std::string_view path) {
-    if (failure_) return fail(failure_);
-    return finish(view_.rm(with_me(ctx), path), Logged{Op::Rm, std::string(path), {}, {}});
+    return change(ctx, Logged{Op::Rm, 0, ReadKind::Value, 0, 0, std::string(path), {}, {}});
 }
 
 Result<> Transaction::set_perms(const OpContext& ctx, std::string_view path, PermRef perms) {
-    if (failure_) return fail(failure_);
-    PermRef logged = perms;
-    return finish(view_.set_perms(with_me(ctx), path, std::move(perms)),
-                  Logged{Op::SetPerms, std::string(path), {}, std::move(logged)});
-}
-
-namespace {
-
-bool aspects_equal(const Node* a, const Node* b, std::uint8_t aspects) {
-    if (a == b) return true;
-    if (!a || !b) return false;  // existence differs
-    if ((aspects & kValue) && a->value() != b->value()) return false;
-    if ((aspects & kPerms) && !a->perms->same_as(b->perms->entries())) return false;
-    if ((aspects & kChildren) && !a->children.same_names(b->children)) return false;
-    return true;
-}
-
-}  // namespace
-
-bool Transaction::still_valid(const Tree& live) const {
-    for (const auto& [path, t] : touched_) {
-        if (!t.observed) continue;
-        if (!aspects_equal(base_.lookup(path), live.lookup(path), t.observed)) return false;
-    }
-    return true;
+    return change(ctx, Logged{Op::SetPerms, 0, ReadKind::Value, 0, 0, std::string(path), {}, std::move(perms)});
 }
 
 Result<Effects> Transaction::replay(Tree& target, const OpContext& ctx) const {
     Effects all;
     for (const Logged& l : log_) {
-        Result<Effects> r = [&]() -> Result<Effects> {
-            switch (l.op) {
-                case Op::Write: return target.write(ctx, l.path, l.value);
-                case Op::Mkdir: return target.mkdir(ctx, l.path);
-                case Op::Rm: return target.rm(ctx, l.path);
-                case Op::SetPerms: return target.set_perms(ctx, l.path, l.perms);
-            }
-            return fail(EINVAL);
-        }();
-        if (!r) return std::unexpected(r.error());
+        if (l.op == Op::Fetch) {
+            Result<const Node*> r = target.fetch(ctx, l.path, l.need);
+            int code = r ? 0 : r.error().code;
+            if (code != l.code || (r && reply_digest(**r, l.kind) != l.digest)) return fail(EAGAIN);
+            continue;
+        }
+        Result<Effects> r = run(target, ctx, l);
+        if (code_of(r) != l.code) return fail(EAGAIN);
+        if (!r) continue;
         all.deltas.merge(r->deltas);
         for (auto& c : r->changes) all.changes.push_back(std::move(c));
     }

@@ -74,7 +74,7 @@ Tree Tree::initial(DomId priv, std::uint64_t& generation) {
     t.root_ = NodeRef(Node::make("", "", owner_only.get(), none, ++generation));
     t.intro_ = NodeRef(Node::make(kIntroduceDomain, "", owner_only.get(), none, ++generation));
     t.release_ = NodeRef(Node::make(kReleaseDomain, "", release_perms.get(), none, ++generation));
-    OpContext ctx{Caller{priv, true, std::nullopt}, Budget{}, &generation, nullptr};
+    OpContext ctx{Caller{priv, true, std::nullopt}, Budget{}, &generation};
     for (const char* p : {"/local/domain", "/tool/xenstored"}) (void)t.mkdir(ctx, p);
     return t;
 }
@@ -120,27 +120,14 @@ Tree::Resolved Tree::resolve(std::string_view path) const {
     return r;
 }
 
-Result<> Tree::masked_error(const OpContext& ctx, std::string_view path, const Resolved& r,
-                            std::uint8_t need) const {
-    if (ctx.observer) {
-        if (is_special(path)) {
-            ctx.observer->observed(path, kExists);
-        } else {
-            for (std::size_t i = r.ancestor_len + 1; i <= path.size(); ++i)
-                if (i == path.size() || path[i] == '/') ctx.observer->observed(path.substr(0, i), kExists);
-        }
-        std::string_view anc = is_special(path) ? std::string_view("/") : path.substr(0, r.ancestor_len);
-        ctx.observer->observed(anc, kExists | kPerms);
-    }
+Result<> Tree::masked_error(const OpContext& ctx, const Resolved& r, std::uint8_t need) const {
     std::uint8_t acc = access_for(ctx.caller, r.ancestor->permissions());
     return fail((acc & need & kAccessBoth) ? ENOENT : EACCES);
 }
 
-Result<const Node*> Tree::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need,
-                                std::uint8_t aspects) const {
+Result<const Node*> Tree::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need) const {
     Resolved r = resolve(path);
-    if (!r.node) return std::unexpected(masked_error(ctx, path, r, need).error());
-    if (ctx.observer) ctx.observer->observed(path, aspects | kExists | kPerms);
+    if (!r.node) return std::unexpected(masked_error(ctx, r, need).error());
     if ((access_for(ctx.caller, r.node->permissions()) & need) != need) return fail(EACCES);
     return r.node;
 }
@@ -171,11 +158,10 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     if (is_special(path) || value.size() > kMaxValue) return fail(EINVAL);
     Resolved r = resolve(path);
     if (!r.node) {
-        Result<> masked = masked_error(ctx, path, r, kAccessWrite);
+        Result<> masked = masked_error(ctx, r, kAccessWrite);
         if (masked.error().code != ENOENT) return std::unexpected(masked.error());
         return create(ctx, path, value, r);
     }
-    if (ctx.observer) ctx.observer->observed(path, kExists | kPerms);
     const Node& n = *r.node;
     if (!(access_for(ctx.caller, n.permissions()) & kAccessWrite)) return fail(EACCES);
     std::int64_t growth = static_cast<std::int64_t>(value.size()) - n.value_len;
@@ -188,7 +174,6 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     e.deltas.add(n.owner(), 0, growth);
     Node** slot = mutable_slot(path);
     set_value(*slot, value, ++*ctx.generation);
-    if (ctx.observer) ctx.observer->wrote(path, kValue);
     PermRef perms = share_perms(*slot);
     e.changes.push_back(Change{std::string(path), perms, perms,
                                path == "/" ? PermRef() : share_perms(lookup(parent_of(path))), {}});
@@ -199,11 +184,10 @@ Result<Effects> Tree::mkdir(const OpContext& ctx, std::string_view path) {
     if (is_special(path)) return fail(EINVAL);
     Resolved r = resolve(path);
     if (r.node) {
-        if (ctx.observer) ctx.observer->observed(path, kExists | kPerms);
-        if (!(access_for(ctx.caller, r.node->permissions()) & kAccessWrite)) return fail(EACCES);
+            if (!(access_for(ctx.caller, r.node->permissions()) & kAccessWrite)) return fail(EACCES);
         return Effects{};
     }
-    Result<> masked = masked_error(ctx, path, r, kAccessWrite);
+    Result<> masked = masked_error(ctx, r, kAccessWrite);
     if (masked.error().code != ENOENT) return std::unexpected(masked.error());
     return create(ctx, path, "", r);
 }
@@ -255,11 +239,6 @@ Result<Effects> Tree::create(const OpContext& ctx, std::string_view path, std::s
     (*aslot)->children.insert(chain);
     (*aslot)->gen = ++*ctx.generation;
 
-    if (ctx.observer) {
-        ctx.observer->wrote(anc_path, kChildren);
-        for (std::size_t i = r.ancestor_len + 1; i <= path.size(); ++i)
-            if (i == path.size() || path[i] == '/') ctx.observer->wrote(path.substr(0, i), kExists);
-    }
     Effects e;
     e.deltas.add(owner, k, new_bytes);
     e.deltas.add(anc_owner, 0, anc_growth);
@@ -285,19 +264,14 @@ Result<Effects> Tree::rm(const OpContext& ctx, std::string_view path) {
     if (path == "/" || is_special(path)) return fail(EINVAL);
     Resolved r = resolve(path);
     if (!r.node) {
-        Result<> masked = masked_error(ctx, path, r, kAccessWrite);
+        Result<> masked = masked_error(ctx, r, kAccessWrite);
         if (masked.error().code != ENOENT) return std::unexpected(masked.error());
         // Removing a missing node is fine when its parent exists.
         if (r.ancestor_len == parent_of(path).size()) return Effects{};
         return fail(ENOENT);
     }
-    if (ctx.observer) ctx.observer->observed(path, kExists | kPerms);
     if (!(access_for(ctx.caller, r.node->permissions()) & kAccessWrite)) return fail(EACCES);
     Effects e = remove_subtree(path, *ctx.generation);
-    if (ctx.observer) {
-        ctx.observer->removed(path);
-        ctx.observer->wrote(parent_of(path), kChildren);
-    }
     return e;
 }
 
@@ -305,8 +279,7 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     if (!perms || perms->size() == 0) return fail(EINVAL);
     if (perms->owner().ignore) return fail(ENOENT);
     Resolved r = resolve(path);
-    if (!r.node) return std::unexpected(masked_error(ctx, path, r, kAccessWrite).error());
-    if (ctx.observer) ctx.observer->observed(path, kExists | kPerms);
+    if (!r.node) return std::unexpected(masked_error(ctx, r, kAccessWrite).error());
     const Node& n = *r.node;
     constexpr std::uint8_t kNeed = kAccessWrite | kAccessOwner;
     if ((access_for(ctx.caller, n.permissions()) & kNeed) != kNeed) return fail(EACCES);
@@ -329,7 +302,6 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     PermRef after = perms;
     Node** slot = mutable_slot(path);
     set_perms_of(*slot, std::move(perms), ++*ctx.generation);
-    if (ctx.observer) ctx.observer->wrote(path, kPerms);
     PermRef parent = is_special(path) ? share_perms(root_.get())
                      : path == "/"    ? PermRef()
                                       : share_perms(lookup(parent_of(path)));

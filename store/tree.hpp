@@ -19,30 +19,10 @@
 
 namespace xs::store {
 
-// What a request looked at, recorded by transactions for conflict checks.
-enum Aspect : std::uint8_t {
-    kExists = 1,    // whether the node exists
-    kValue = 2,     // its value
-    kChildren = 4,  // its children's names
-    kPerms = 8,     // its permissions
-};
-
-class Observer {
-public:
-    virtual ~Observer() = default;
-    // The operation's reply depended on these aspects of `path`.
-    virtual void observed(std::string_view path, std::uint8_t aspects) = 0;
-    // The operation set these aspects of `path` (kExists: created it).
-    virtual void wrote(std::string_view path, std::uint8_t aspects) = 0;
-    // The operation removed `path` and everything beneath it.
-    virtual void removed(std::string_view path) = 0;
-};
-
 struct OpContext {
     Caller caller;
     Budget budget;
     std::uint64_t* generation = nullptr;  // global counter, bumped per change
-    Observer* observer = nullptr;         // transactions only
 };
 
 inline constexpr std::string_view kIntroduceDomain = "@introduceDomain";
@@ -65,9 +45,7 @@ public:
 
     // The node, if the caller has `need` (kAccess* bits) on it; else EACCES,
     // or ENOENT/EACCES for a missing node by upstream's masking rule.
-    // `aspects` are recorded as observed on success.
-    Result<const Node*> fetch(const OpContext& ctx, std::string_view path, std::uint8_t need,
-                              std::uint8_t aspects) const;
+    Result<const Node*> fetch(const OpContext& ctx, std::string_view path, std::uint8_t need) const;
 
     Result<Effects> write(const OpContext& ctx, std::string_view path, std::string_view value);
     Result<Effects> mkdir(const OpContext& ctx, std::string_view path);
@@ -92,8 +70,7 @@ private:
         std::size_t ancestor_len = 0;    // length of the ancestor's path
     };
     Resolved resolve(std::string_view path) const;
-    Result<> masked_error(const OpContext& ctx, std::string_view path, const Resolved& r,
-                          std::uint8_t need) const;
+    Result<> masked_error(const OpContext& ctx, const Resolved& r, std::uint8_t need) const;
     Node** mutable_slot(std::string_view path);
     Result<Effects> create(const OpContext& ctx, std::string_view path, std::string_view value,
                            const Resolved& r);

@@ -17,7 +17,7 @@ struct Fixture {
     Tree tree = Tree::initial(0, gen);
     Accounts accounts = recount(tree);
 
-    OpContext ctx(Caller c, Budget b = {}) { return OpContext{c, b, &gen, nullptr}; }
+    OpContext ctx(Caller c, Budget b = {}) { return OpContext{c, b, &gen}; }
     // Run an operation and keep the accounting model in step with it.
     Result<Effects> track(Result<Effects> r) {
         if (r) apply_deltas(accounts, r->deltas);
@@ -32,7 +32,7 @@ struct Fixture {
         return track(tree.set_perms(ctx(c, b), p, std::move(perms)));
     }
     Result<std::string> read(Caller c, std::string_view p) {
-        auto n = tree.fetch(ctx(c), p, kAccessRead, kValue);
+        auto n = tree.fetch(ctx(c), p, kAccessRead);
         if (!n) return std::unexpected(n.error());
         return std::string((*n)->value());
     }
