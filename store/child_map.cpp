@@ -30,12 +30,20 @@ const LeafBlock* as_leaf(const Block* b) { return static_cast<const LeafBlock*>(
 InnerBlock* as_inner(Block* b) { return static_cast<InnerBlock*>(b); }
 const InnerBlock* as_inner(const Block* b) { return static_cast<const InnerBlock*>(b); }
 
+// Byte-wise "a < b". Names are short, so an inline loop beats a memcmp call.
+inline bool name_less(std::string_view a, std::string_view b) {
+    std::size_t n = a.size() < b.size() ? a.size() : b.size();
+    for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+    return a.size() < b.size();
+}
+
 // Index of the kid of `in` whose range holds `name`.
 std::uint16_t kid_index(const InnerBlock* in, std::string_view name) {
     std::uint16_t lo = 1, hi = in->count;  // first key > name, among keys[1..count)
     while (lo < hi) {
         std::uint16_t mid = static_cast<std::uint16_t>((lo + hi) / 2);
-        if (std::string_view(in->keys[mid]) <= name) lo = static_cast<std::uint16_t>(mid + 1);
+        if (!name_less(name, in->keys[mid])) lo = static_cast<std::uint16_t>(mid + 1);
         else hi = mid;
     }
     return static_cast<std::uint16_t>(lo - 1);
@@ -46,7 +54,7 @@ std::uint16_t leaf_lower_bound(const LeafBlock* l, std::string_view name) {
     std::uint16_t lo = 0, hi = l->count;
     while (lo < hi) {
         std::uint16_t mid = static_cast<std::uint16_t>((lo + hi) / 2);
-        if (l->items[mid]->name() < name) lo = static_cast<std::uint16_t>(mid + 1);
+        if (name_less(l->items[mid]->name(), name)) lo = static_cast<std::uint16_t>(mid + 1);
         else hi = mid;
     }
     return lo;
@@ -265,7 +273,7 @@ Node* ChildMap::find(std::string_view name) const {
 }
 
 Node** ChildMap::find_slot(std::string_view name) {
-    if (!find(name)) return nullptr;
+    if (!root_) return nullptr;
     Block** b = &root_;
     unshare(*b);
     while (!(*b)->leaf) {
@@ -274,7 +282,9 @@ Node** ChildMap::find_slot(std::string_view name) {
         unshare(*b);
     }
     LeafBlock* l = as_leaf(*b);
-    return &l->items[leaf_lower_bound(l, name)];
+    std::uint16_t pos = leaf_lower_bound(l, name);
+    if (pos == l->count || l->items[pos]->name() != name) return nullptr;
+    return &l->items[pos];
 }
 
 void ChildMap::insert(Node* child) {

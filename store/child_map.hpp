@@ -40,8 +40,10 @@ public:
 
     Node* find(std::string_view name) const;
     // The slot holding child `name`, after unsharing every block on the
-    // way, or nullptr when absent. The caller may replace *slot (keeping
-    // the name) and is responsible for the references involved.
+    // way, or nullptr when absent (blocks on the way may then have been
+    // unshared for nothing, which changes no content). The caller may
+    // replace *slot (keeping the name) and is responsible for the
+    // references involved.
     Node** find_slot(std::string_view name);
     // Adds `child` (its reference is adopted). Its name must be absent.
     void insert(Node* child);

@@ -154,15 +154,39 @@ Node** Tree::mutable_slot(std::string_view path) {
     return slot;
 }
 
+// The slot of the existing node at `path`, every node on the way unshared,
+// and its parent; nullptr when it does not exist (the existing part of the
+// path may then have been unshared, which changes no content).
+Node** Tree::mutable_existing(std::string_view path, const Node** parent) {
+    Node** slot = &root_.raw();
+    unshare(*slot);
+    const Node* up = nullptr;
+    Components c(path);
+    std::string_view comp;
+    while (c.next(comp)) {
+        Node** next = (*slot)->children.find_slot(comp);
+        if (!next) return nullptr;
+        up = *slot;
+        slot = next;
+        unshare(*slot);
+    }
+    *parent = up;
+    return slot;
+}
+
+// One walk for the common case, an overwrite: the node is found (and made
+// writable) first, its rights checked before anything changes.
 Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::string_view value) {
     if (is_special(path) || value.size() > kMaxValue) return fail(EINVAL);
-    Resolved r = resolve(path);
-    if (!r.node) {
+    const Node* parent_node = nullptr;
+    Node** slot = mutable_existing(path, &parent_node);
+    if (!slot) {
+        Resolved r = resolve(path);
         Result<> masked = masked_error(ctx, r, kAccessWrite);
         if (masked.error().code != ENOENT) return std::unexpected(masked.error());
         return create(ctx, path, value, r);
     }
-    const Node& n = *r.node;
+    const Node& n = **slot;
     if (!(access_for(ctx.caller, n.permissions()) & kAccessWrite)) return fail(EACCES);
     std::int64_t growth = static_cast<std::int64_t>(value.size()) - n.value_len;
     if (ctx.budget.enforced) {
@@ -172,11 +196,9 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     }
     Effects e;
     e.deltas.add(n.owner(), 0, growth);
-    Node** slot = mutable_slot(path);
     set_value(*slot, value, ++*ctx.generation);
     PermRef perms = share_perms(*slot);
-    e.changes.push_back(Change{std::string(path), perms, perms,
-                               path == "/" ? PermRef() : share_perms(lookup(parent_of(path))), {}});
+    e.changes.push_back(Change{std::string(path), perms, perms, share_perms(parent_node), {}});
     return e;
 }
 

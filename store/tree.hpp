@@ -72,6 +72,7 @@ private:
     Resolved resolve(std::string_view path) const;
     Result<> masked_error(const OpContext& ctx, const Resolved& r, std::uint8_t need) const;
     Node** mutable_slot(std::string_view path);
+    Node** mutable_existing(std::string_view path, const Node** parent);
     Result<Effects> create(const OpContext& ctx, std::string_view path, std::string_view value,
                            const Resolved& r);
     Effects remove_subtree(std::string_view path, std::uint64_t& generation);
