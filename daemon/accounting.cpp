@@ -28,6 +28,13 @@ void Daemon::account(const store::Deltas& deltas) {
     }
 }
 
+// A guest's change costs write credit while any transaction is open, so a
+// guest rewriting what others' transactions read cannot starve them.
+void Daemon::charge_write(const Connection& c) {
+    if (exempt(c) || c.kind() != Connection::Kind::Ring || cfg_.write_rate == 0 || open_transactions_ == 0) return;
+    domains_.get(c.domid()).credit.charge(Clock::now());
+}
+
 std::uint32_t Daemon::limit(const Connection& c, quota::Item item) const {
     return quotas_.get(c.domid(), item);
 }

@@ -95,6 +95,7 @@ void Daemon::drop_state(Connection& c) {
         bytes += static_cast<std::int64_t>(w.path.size() + w.token.size());
     });
     watches_.remove_all(c.id());
+    open_transactions_ -= c.transactions();
     if (Domain* d = charged(c)) {
         d->usage.add(quota::Item::Watches, -count);
         d->usage.add(quota::Item::Transactions, -static_cast<std::int64_t>(c.transactions()));
@@ -281,6 +282,7 @@ void Daemon::expire_events() {
 void Daemon::on_turn_end() {
     if (next_deadline_ != Clock::time_point{} && next_deadline_ <= Clock::now()) expire_events();
     // Guests paused by flow control may go on once their work drained.
+    credit_wake_ = {};
     if (!paused_.empty()) {
         std::vector<ConnId> paused;
         paused.swap(paused_);
@@ -310,6 +312,7 @@ void Daemon::on_turn_end() {
     // Wake for the next event deadline, or at once when ring input waits.
     std::optional<Clock::time_point> wake;
     if (next_deadline_ != Clock::time_point{}) wake = next_deadline_;
+    if (credit_wake_ != Clock::time_point{} && (!wake || credit_wake_ < *wake)) wake = credit_wake_;
     if (!to_service_.empty()) wake = Clock::now();
     loop_.set_deadline(wake);
 }

@@ -105,6 +105,7 @@ private:
     std::uint32_t limit(const Connection& c, quota::Item item) const;
     bool exempt(const Connection& c) const { return c.privileged(); }
     void charge_memory(const Connection& c, std::int64_t bytes);
+    void charge_write(const Connection& c);
 
     // ---- request helpers (handle_node.cpp) ----
     Result<std::string_view> canonical(Request& r, std::string_view raw, bool special);
@@ -180,6 +181,8 @@ private:
     static constexpr int kEventToken = 2;
     bool stopping_ = false;
     Clock::time_point next_deadline_{};  // earliest watch-event deadline, or zero
+    Clock::time_point credit_wake_{};    // earliest end of a guest's write-rate debt, or zero
+    std::size_t open_transactions_ = 0;  // in the whole daemon (the write-rate limit applies then)
     log::RateLimiter limiter_;
 };
 

@@ -55,6 +55,7 @@ Result<> Daemon::introduce_domain(DomId domid, std::uint32_t port) {
         c = &add_connection(Connection::Kind::Ring, domid, domid == priv_domid_);
         c->ring = std::make_unique<RingPort>(*hv_, *page, from_file, *local);
         c->features = d.features;
+        d.credit.configure(cfg_.write_rate, static_cast<double>(cfg_.write_burst));
         by_port_[*local] = c->id();
         d.introduced = true;
         d.conn = c->id();

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "daemon/loop/loop.hpp"
+#include "daemon/write_limit.hpp"
 #include "quota/quota.hpp"
 #include "store/domid.hpp"
 #include "transport/ring_layout.hpp"
@@ -25,6 +26,7 @@ struct Domain {
     ConnId conn = 0;                 // its ring connection, once introduced
     quota::Usage usage;
     std::int64_t node_bytes = 0;     // the part of usage[Memory] its nodes take
+    WriteCredit credit;              // write-rate limit while transactions are open
 };
 
 class Domains {

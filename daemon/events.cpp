@@ -31,6 +31,7 @@ bool may_read(const store::Caller& who, const store::PermList* p) {
 
 void Daemon::apply(const store::Effects& e, const Connection& source) {
     account(e.deltas);
+    if (!e.changes.empty()) charge_write(source);
     for (const store::Change& ch : e.changes) fire(ch, &source);
 }
 

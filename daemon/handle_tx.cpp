@@ -13,6 +13,7 @@ Result<> Daemon::on_transaction_start(Request& r) {
     }
     std::uint32_t node_limit = exempt(r.conn) ? 0 : limit(r.conn, quota::Item::TransactionNodes);
     std::uint32_t id = r.conn.add_transaction(store_.begin(node_limit));
+    ++open_transactions_;
     if (Domain* d = charged(r.conn)) d->usage.add(quota::Item::Transactions, 1);
     r.out = std::to_string(id);
     r.out.push_back('\0');
@@ -29,6 +30,7 @@ Result<> Daemon::on_transaction_end(Request& r) {
     if (!r.tx) return fail(ENOENT);
     std::unique_ptr<store::Transaction> t = r.conn.take_transaction(r.hdr.tx_id);
     r.tx = nullptr;
+    --open_transactions_;
     if (Domain* d = charged(r.conn)) {
         d->usage.add(quota::Item::Transactions, -1);
         d->usage.add(quota::Item::Memory, -static_cast<std::int64_t>(t->memory()));

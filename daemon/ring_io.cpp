@@ -20,10 +20,17 @@ constexpr int kRingReadsPerTurn = 8;
 bool Daemon::input_blocked(const Connection& c) {
     if (c.out.bytes() > cfg_.socket_queue_bytes) return true;
     if (exempt(c) || c.kind() != Connection::Kind::Ring) return false;
-    const quota::Usage& u = domains_.get(c.domid()).usage;
+    Domain& d = domains_.get(c.domid());
+    const quota::Usage& u = d.usage;
     std::uint32_t out = limit(c, quota::Item::Outstanding);
     std::uint32_t mem = limit(c, quota::Item::Memory);
-    return (out && u[quota::Item::Outstanding] >= out) || (mem && u[quota::Item::Memory] >= mem);
+    if ((out && u[quota::Item::Outstanding] >= out) || (mem && u[quota::Item::Memory] >= mem)) return true;
+    if (cfg_.write_rate && d.credit.in_debt(Clock::now())) {
+        Clock::time_point ready = d.credit.ready_at();
+        if (credit_wake_ == Clock::time_point{} || ready < credit_wake_) credit_wake_ = ready;
+        return true;
+    }
+    return false;
 }
 
 void Daemon::service_ring(Connection& c) {

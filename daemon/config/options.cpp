@@ -27,6 +27,8 @@ enum LongOnly : int {
     kVersion,
     kSocketQueue,
     kEventQueue,
+    kWriteRate,
+    kWriteBurst,
 };
 
 // Leading ':' makes getopt report a missing argument as ':' and stay quiet.
@@ -63,6 +65,8 @@ const option kLongOptions[] = {
     {"version", no_argument, nullptr, kVersion},
     {"socket-queue", required_argument, nullptr, kSocketQueue},
     {"event-queue", required_argument, nullptr, kEventQueue},
+    {"write-rate", required_argument, nullptr, kWriteRate},
+    {"write-burst", required_argument, nullptr, kWriteBurst},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -100,6 +104,15 @@ struct Parser {
         auto v = parse_decimal(text, INT_MAX);
         if (!v) error = invalid_value(option, text);
         return v ? static_cast<std::uint32_t>(*v) : 0;
+    }
+
+    void set_rate(unsigned& field, std::string_view option, const char* text) {
+        auto v = parse_decimal(text, 1000000);
+        if (!v) {
+            error = invalid_value(option, text) + " (writes per second, 0 = no limit)";
+            return;
+        }
+        field = static_cast<unsigned>(*v);
     }
 
     void set_count(std::size_t& field, std::string_view option, const char* text) {
@@ -233,6 +246,8 @@ void Parser::handle(int opt, const char* arg) {
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
     case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
+    case kWriteRate: set_rate(cfg.write_rate, "--write-rate", arg); break;
+    case kWriteBurst: set_count(cfg.write_burst, "--write-burst", arg); break;
     default: error = "internal error: unhandled option"; break;
     }
 }
@@ -317,6 +332,9 @@ A xenstore daemon for Xen, compatible with xenstored's protocol and options.
                            exceed BYTES (default 4194304)
       --event-queue N      watch events that may wait for one connection;
                            later ones are dropped (default 65536)
+      --write-rate N       while any transaction is open, a guest may change
+                           nodes N times per second (default 200, 0 = no limit)
+      --write-burst N      ... and N times at once (default 10)
 Quotas (0 = unlimited; a quota of N allows exactly N):
   -E, --entry-nb N         nodes per domain (default 1000)
   -S, --entry-size N       size of a node in bytes (default 2048)
