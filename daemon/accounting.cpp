@@ -1,4 +1,6 @@
 // Quota accounting: node counts and memory per domain, budgets for requests.
+#include <algorithm>
+
 #include "daemon/daemon.hpp"
 
 namespace xs::daemon {
@@ -40,14 +42,23 @@ std::uint32_t Daemon::limit(const Connection& c, quota::Item item) const {
 }
 
 // What the caller's domain may still use. Privileged callers are exempt.
-store::Budget Daemon::budget(const Connection& c) {
+// Inside a transaction, what it deleted makes room (delete k, create k at
+// the quota works), while what it created is charged at commit only (create
+// then delete a temporary node at quota - 1 works); the commit checks the
+// net change.
+store::Budget Daemon::budget(const Connection& c, const store::Transaction* tx) {
     store::Budget b;
     if (exempt(c)) return b;
     b.enforced = true;
     b.node_size = limit(c, quota::Item::NodeSize);
     const quota::Usage& u = domains_.get(c.domid()).usage;
-    if (std::uint32_t n = limit(c, quota::Item::Nodes)) b.nodes_left = static_cast<std::int64_t>(n) - u[quota::Item::Nodes];
-    if (std::uint32_t m = limit(c, quota::Item::Memory)) b.memory_left = static_cast<std::int64_t>(m) - u[quota::Item::Memory];
+    store::OwnerDelta pending = tx ? tx->effects().deltas.of(c.domid()) : store::OwnerDelta{c.domid(), 0, 0};
+    std::int64_t freed_nodes = std::min<std::int64_t>(pending.nodes, 0);
+    std::int64_t freed_bytes = std::min<std::int64_t>(pending.bytes, 0);
+    if (std::uint32_t n = limit(c, quota::Item::Nodes))
+        b.nodes_left = static_cast<std::int64_t>(n) - u[quota::Item::Nodes] - freed_nodes;
+    if (std::uint32_t m = limit(c, quota::Item::Memory))
+        b.memory_left = static_cast<std::int64_t>(m) - u[quota::Item::Memory] - freed_bytes;
     return b;
 }
 

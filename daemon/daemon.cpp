@@ -57,7 +57,11 @@ Daemon::Daemon(const Config& cfg, EventLoop& loop)
     priv.introduced = true;
 }
 
-Daemon::~Daemon() = default;
+// Connections go first: their ring ports unbind and unmap through hv_.
+Daemon::~Daemon() {
+    conns_.clear();
+    closing_.clear();
+}
 
 void Daemon::watch_signals(int signal_fd) {
     signal_fd_ = signal_fd;

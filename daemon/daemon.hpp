@@ -101,7 +101,7 @@ private:
     // ---- accounting (accounting.cpp) ----
     Domain* charged(const Connection& c);
     void account(const store::Deltas& d);
-    store::Budget budget(const Connection& c);
+    store::Budget budget(const Connection& c, const store::Transaction* tx = nullptr);
     std::uint32_t limit(const Connection& c, quota::Item item) const;
     bool exempt(const Connection& c) const { return c.privileged(); }
     void charge_memory(const Connection& c, std::int64_t bytes);
@@ -109,7 +109,7 @@ private:
 
     // ---- request helpers (handle_node.cpp) ----
     Result<std::string_view> canonical(Request& r, std::string_view raw, bool special);
-    store::OpContext context(const Connection& c);
+    store::OpContext context(const Connection& c, const store::Transaction* tx = nullptr);
     Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, store::ReadKind kind);
     template <class TreeOp, class TxOp>
     Result<> change(Request& r, TreeOp tree_op, TxOp tx_op);

@@ -24,11 +24,13 @@ Result<std::string_view> Daemon::canonical(Request& r, std::string_view raw, boo
     return std::string_view(path_buf_);
 }
 
-store::OpContext Daemon::context(const Connection& c) { return store_.context(c.caller(), budget(c)); }
+store::OpContext Daemon::context(const Connection& c, const store::Transaction* tx) {
+    return store_.context(c.caller(), budget(c, tx));
+}
 
 Result<const store::Node*> Daemon::fetch(Request& r, std::string_view path, std::uint8_t need,
                                          store::ReadKind kind) {
-    store::OpContext ctx = context(r.conn);
+    store::OpContext ctx = context(r.conn, r.tx);
     if (r.tx) {
         std::size_t before = r.tx->memory();
         auto n = r.tx->fetch(ctx, path, need, kind);
@@ -42,7 +44,7 @@ Result<const store::Node*> Daemon::fetch(Request& r, std::string_view path, std:
 // the request's transaction (effects wait for the commit).
 template <class TreeOp, class TxOp>
 Result<> Daemon::change(Request& r, TreeOp tree_op, TxOp tx_op) {
-    store::OpContext ctx = context(r.conn);
+    store::OpContext ctx = context(r.conn, r.tx);
     if (r.tx) {
         std::size_t before = r.tx->memory();
         Result<> res = tx_op(*r.tx, ctx);

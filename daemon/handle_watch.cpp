@@ -20,15 +20,16 @@ Result<> Daemon::on_watch(Request& r) {
     bool relative = store::is_relative(args[0]);
     auto path = canonical(r, args[0], true);
     if (!path) return std::unexpected(path.error());
-    if (!exempt(r.conn)) {
-        std::uint32_t max = limit(r.conn, quota::Item::Watches);
-        if (!quota::within(max, watches_.count(r.conn.id()) + 1)) return fail(ENOSPC);
-    }
     watch::Watch w{r.conn.id(), std::string(*path), std::string(args[1]), depth,
                    static_cast<std::uint16_t>(relative ? store::home_path(r.conn.domid()).size() + 1 : 0)};
     std::int64_t bytes = static_cast<std::int64_t>(w.path.size() + w.token.size());
+    // A duplicate is EEXIST even at the quota: add first, then check.
     Result<> added = watches_.add(w);
     if (!added) return added;
+    if (!exempt(r.conn) && !quota::within(limit(r.conn, quota::Item::Watches), watches_.count(r.conn.id()))) {
+        (void)watches_.remove(r.conn.id(), w.path, w.token);
+        return fail(ENOSPC);
+    }
     if (Domain* d = charged(r.conn)) {
         d->usage.add(quota::Item::Watches, 1);
         d->usage.add(quota::Item::Memory, bytes);

@@ -16,7 +16,8 @@ void OutQueue::push_reply(const wire::Header& req, std::uint32_t type, std::stri
 bool OutQueue::push_event(std::string_view payload, std::chrono::steady_clock::time_point deadline,
                           DomId source) {
     std::uint64_t key = std::hash<std::string_view>{}(payload) | 1;  // never 0
-    if (keys_.count(key)) {
+    bool special = !payload.empty() && payload[0] == '@';
+    if (!special && keys_.count(key)) {
         // A hash match: compare bytes with every unsent event carrying it.
         for (std::size_t i = 0; i < q_.size(); ++i) {
             const OutMsg& m = q_[i];

@@ -31,7 +31,8 @@ class OutQueue {
 public:
     void push_reply(const wire::Header& req, std::uint32_t type, std::string_view payload);
     // Watch event `payload` ("path\0token\0"). False (nothing queued) when an
-    // identical event is already waiting unsent.
+    // identical event is already waiting unsent; events for "@..." names are
+    // never merged (each domain's introduction and release counts).
     bool push_event(std::string_view payload, std::chrono::steady_clock::time_point deadline, DomId source);
 
     bool empty() const { return q_.empty(); }

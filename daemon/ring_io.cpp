@@ -38,6 +38,10 @@ void Daemon::service_ring(Connection& c) {
     ring::Interface& page = c.ring->page();
     if (std::atomic_ref<std::uint32_t>(page.connection).load(std::memory_order_acquire) == ring::kReconnect)
         return reset_ring(c, true);
+    // Requests already buffered come first (after a pause, nothing new may
+    // arrive to trigger them); nothing more is read while they wait.
+    process_input(c);
+    if (c.framer.failed()) return ignore(c, ring::kErrorProto);
     char buf[ring::kRingSize];
     // A few ring-fulls per turn, so one busy guest cannot starve the others.
     for (int round = 0; !c.input_paused && !c.closing && !c.ignored; ++round) {
