@@ -36,43 +36,10 @@ EpollLoop::~EpollLoop() {
     close_fd(epfd_);
 }
 
-EpollLoop::Conn* EpollLoop::find_conn(ConnId id) {
-    auto it = ids_.find(id);
-    return it == ids_.end() ? nullptr : &conns_[it->second];
-}
-
 void EpollLoop::add_listener(int fd) {
     Listener l;
     l.fd = fd;
     listeners_.add(std::move(l));
-}
-
-void EpollLoop::add_socket(ConnId id, int fd) {
-    assert(id != 0 && !ids_.contains(id));
-    Conn c;
-    c.id = id;
-    c.fd = fd;
-    std::uint32_t i = conns_.add(std::move(c));
-    ids_.emplace(id, i);
-    mark_dirty(i);  // registered at the end of the turn
-}
-
-void EpollLoop::set_reading(ConnId id, bool enabled) {
-    auto it = ids_.find(id);
-    if (it == ids_.end() || conns_[it->second].reading == enabled) return;
-    conns_[it->second].reading = enabled;
-    mark_dirty(it->second);
-}
-
-void EpollLoop::send(ConnId id, std::span<const iovec> iov) {
-    auto it = ids_.find(id);
-    if (it == ids_.end()) return;
-    Conn& c = conns_[it->second];
-    if (c.hung_up) return;  // no callbacks after on_hangup, so nothing to report
-    assert(!c.send_queued && !c.send_waiting);
-    c.out.assign(iov);
-    c.send_queued = true;
-    mark_dirty(it->second);
 }
 
 void EpollLoop::close_socket(ConnId id) {

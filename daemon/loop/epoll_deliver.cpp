@@ -129,11 +129,4 @@ void EpollLoop::hang_up(std::uint32_t i) {
     client_->on_hangup(c.id);
 }
 
-void EpollLoop::mark_dirty(std::uint32_t i) {
-    Conn& c = conns_[i];
-    if (c.dirty) return;
-    c.dirty = true;
-    dirty_.push_back(i);
-}
-
 }  // namespace xs::daemon::loop

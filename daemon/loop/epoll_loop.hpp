@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/loop/conn_book.hpp"
 #include "daemon/loop/deadline.hpp"
 #include "daemon/loop/loop.hpp"
 #include "daemon/loop/send_buffer.hpp"
@@ -21,16 +22,30 @@
 
 namespace xs::daemon::loop {
 
-class EpollLoop final : public EventLoop {
+// Per-connection record of the epoll backend.
+struct EpollConn {
+    ConnId id = 0;
+    int fd = -1;
+    bool reading = true;
+    bool hung_up = false;
+    bool dirty = false;         // listed in dirty_
+    bool send_queued = false;   // send() called, not yet written
+    bool send_waiting = false;  // written in part (or not at all), waiting for EPOLLOUT
+    std::uint32_t registered = 0;  // the epoll events the fd is registered for (0: none)
+    SendBuffer out;
+    bool send_busy() const { return send_waiting; }
+};
+
+class EpollLoop final : public EventLoop, private ConnBook<EpollConn> {
 public:
     static std::unique_ptr<EventLoop> create(const LoopOptions& opts);
     ~EpollLoop() override;
 
     const char* name() const override { return "epoll"; }
     void add_listener(int fd) override;
-    void add_socket(ConnId id, int fd) override;
-    void set_reading(ConnId id, bool enabled) override;
-    void send(ConnId id, std::span<const iovec> iov) override;
+    void add_socket(ConnId id, int fd) override { book_socket(id, fd); }
+    void set_reading(ConnId id, bool enabled) override { book_reading(id, enabled); }
+    void send(ConnId id, std::span<const iovec> iov) override { book_send(id, iov); }
     void close_socket(ConnId id) override;
     int release_socket(ConnId id) override;
     void watch_readable(int fd, int token) override;
@@ -40,17 +55,7 @@ public:
     void stop() override { stopping_ = true; }
 
 private:
-    struct Conn {
-        ConnId id = 0;
-        int fd = -1;
-        bool reading = true;
-        bool hung_up = false;
-        bool dirty = false;         // listed in dirty_
-        bool send_queued = false;   // send() called, not yet written
-        bool send_waiting = false;  // written in part (or not at all), waiting for EPOLLOUT
-        std::uint32_t registered = 0;  // the epoll events the fd is registered for (0: none)
-        SendBuffer out;
-    };
+    using Conn = EpollConn;
     struct Listener {
         int fd = -1;
         bool registered = false;
@@ -87,9 +92,7 @@ private:
     void write_more(Tag t);
     void serve_accepted(int listener_fd, int fd);
     void hang_up(std::uint32_t i);
-    void mark_dirty(std::uint32_t i);
 
-    Conn* find_conn(ConnId id);
     Tag conn_tag(std::uint32_t i) const { return Tag{Kind::recv, conns_.gen(i), i}; }
     std::optional<TimePoint> next_accept_retry() const;
 
@@ -98,13 +101,10 @@ private:
     std::vector<epoll_event> events_;
     int ready_ = 0;  // events_ filled by the last wait
 
-    SlotTable<Conn> conns_;
-    std::unordered_map<ConnId, std::uint32_t> ids_;
     SlotTable<Listener> listeners_;
     SlotTable<Watch> watches_;
     std::unordered_map<int, std::uint32_t> watch_fds_;
 
-    std::vector<std::uint32_t> dirty_;
     std::vector<Pending> pending_;
     std::vector<Pending> delivering_;
     Deadline deadline_;

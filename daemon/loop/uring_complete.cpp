@@ -129,11 +129,4 @@ void UringLoop::settle(std::uint32_t i) {
         conns_.release(i);
 }
 
-void UringLoop::mark_dirty(std::uint32_t i) {
-    Conn& c = conns_[i];
-    if (c.dirty) return;
-    c.dirty = true;
-    dirty_.push_back(i);
-}
-
 }  // namespace xs::daemon::loop

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/loop/conn_book.hpp"
 #include "daemon/loop/deadline.hpp"
 #include "daemon/loop/loop.hpp"
 #include "daemon/loop/send_buffer.hpp"
@@ -24,7 +25,24 @@
 
 namespace xs::daemon::loop {
 
-class UringLoop final : public EventLoop {
+// Per-connection record of the uring backend.
+struct UringConn {
+    ConnId id = 0;
+    int fd = -1;
+    bool reading = true;
+    bool hung_up = false;
+    bool dirty = false;           // listed in dirty_
+    bool recv_armed = false;      // a multishot receive has not ended yet
+    bool recv_cancelled = false;  // ... and a cancel for it is on its way
+    bool send_queued = false;     // send() called, not yet submitted
+    bool send_armed = false;      // sendmsg submitted, no completion yet
+    std::uint64_t recv_tag = 0;
+    std::uint64_t send_tag = 0;
+    SendBuffer out;  // the kernel reads its msghdr until send_armed clears
+    bool send_busy() const { return send_armed; }
+};
+
+class UringLoop final : public EventLoop, private ConnBook<UringConn> {
 public:
     static std::unique_ptr<EventLoop> create(const LoopOptions& opts, std::string& why,
                                              TaskRun best = TaskRun::deferred);
@@ -33,9 +51,9 @@ public:
     const char* name() const override { return "io_uring"; }
     TaskRun task_run() const { return task_run_of(ring_); }
     void add_listener(int fd) override;
-    void add_socket(ConnId id, int fd) override;
-    void set_reading(ConnId id, bool enabled) override;
-    void send(ConnId id, std::span<const iovec> iov) override;
+    void add_socket(ConnId id, int fd) override { book_socket(id, fd); }
+    void set_reading(ConnId id, bool enabled) override { book_reading(id, enabled); }
+    void send(ConnId id, std::span<const iovec> iov) override { book_send(id, iov); }
     void close_socket(ConnId id) override;
     int release_socket(ConnId id) override;
     void watch_readable(int fd, int token) override;
@@ -45,20 +63,7 @@ public:
     void stop() override { stopping_ = true; }
 
 private:
-    struct Conn {
-        ConnId id = 0;
-        int fd = -1;
-        bool reading = true;
-        bool hung_up = false;
-        bool dirty = false;           // listed in dirty_
-        bool recv_armed = false;      // a multishot receive has not ended yet
-        bool recv_cancelled = false;  // ... and a cancel for it is on its way
-        bool send_queued = false;     // send() called, not yet submitted
-        bool send_armed = false;      // sendmsg submitted, no completion yet
-        std::uint64_t recv_tag = 0;
-        std::uint64_t send_tag = 0;
-        SendBuffer out;  // the kernel reads its msghdr until send_armed clears
-    };
+    using Conn = UringConn;
     struct Listener {
         int fd = -1;
         bool armed = false;
@@ -103,9 +108,7 @@ private:
     void serve_accepted(int listener_fd, int fd);
     void hang_up(std::uint32_t i);
     void settle(std::uint32_t i);
-    void mark_dirty(std::uint32_t i);
 
-    Conn* find_conn(ConnId id);
     std::optional<TimePoint> next_accept_retry() const;
 
     io_uring ring_{};
@@ -113,13 +116,10 @@ private:
     unsigned cancel_flags_ = 0;  // IOSQE_CQE_SKIP_SUCCESS when the kernel has it
     ProvidedBuffers buffers_;
 
-    SlotTable<Conn> conns_;
-    std::unordered_map<ConnId, std::uint32_t> ids_;
     SlotTable<Listener> listeners_;
     SlotTable<Watch> watches_;
     std::unordered_map<int, std::uint32_t> watch_fds_;
 
-    std::vector<std::uint32_t> dirty_;  // connections to reconcile at the end of the turn
     std::vector<Completion> batch_;     // harvested completions not yet delivered
     Deadline deadline_;
     LoopClient* client_ = nullptr;
