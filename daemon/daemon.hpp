@@ -113,6 +113,8 @@ private:
     Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, store::ReadKind kind);
     template <class TreeOp, class TxOp>
     Result<> change(Request& r, TreeOp tree_op, TxOp tx_op);
+    template <class TreeOp, class TxOp>
+    Result<> path_change(Request& r, TreeOp tree_op, TxOp tx_op);
 
     // ---- handlers ----
     Result<> on_read(Request& r);

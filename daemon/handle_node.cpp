@@ -86,32 +86,32 @@ Result<> Daemon::on_write(Request& r) {
     return {};
 }
 
-Result<> Daemon::on_mkdir(Request& r) {
+// MKDIR and RM: one path argument, a change, "OK".
+template <class TreeOp, class TxOp>
+Result<> Daemon::path_change(Request& r, TreeOp tree_op, TxOp tx_op) {
     auto arg = one_arg(r.payload);
     if (!arg) return fail(EINVAL);
     auto path = canonical(r, *arg, false);
     if (!path) return std::unexpected(path.error());
     std::string_view p = *path;
     Result<> res = change(
-        r, [&](store::Tree& t, const store::OpContext& ctx) { return t.mkdir(ctx, p); },
-        [&](store::Transaction& t, const store::OpContext& ctx) { return t.mkdir(ctx, p); });
+        r, [&](store::Tree& t, const store::OpContext& ctx) { return tree_op(t, ctx, p); },
+        [&](store::Transaction& t, const store::OpContext& ctx) { return tx_op(t, ctx, p); });
     if (!res) return res;
     r.out.assign("OK", 3);
     return {};
 }
 
+Result<> Daemon::on_mkdir(Request& r) {
+    return path_change(
+        r, [](store::Tree& t, const store::OpContext& ctx, std::string_view p) { return t.mkdir(ctx, p); },
+        [](store::Transaction& t, const store::OpContext& ctx, std::string_view p) { return t.mkdir(ctx, p); });
+}
+
 Result<> Daemon::on_rm(Request& r) {
-    auto arg = one_arg(r.payload);
-    if (!arg) return fail(EINVAL);
-    auto path = canonical(r, *arg, false);
-    if (!path) return std::unexpected(path.error());
-    std::string_view p = *path;
-    Result<> res = change(
-        r, [&](store::Tree& t, const store::OpContext& ctx) { return t.rm(ctx, p); },
-        [&](store::Transaction& t, const store::OpContext& ctx) { return t.rm(ctx, p); });
-    if (!res) return res;
-    r.out.assign("OK", 3);
-    return {};
+    return path_change(
+        r, [](store::Tree& t, const store::OpContext& ctx, std::string_view p) { return t.rm(ctx, p); },
+        [](store::Transaction& t, const store::OpContext& ctx, std::string_view p) { return t.rm(ctx, p); });
 }
 
 Result<> Daemon::on_directory(Request& r) {
