@@ -11,6 +11,7 @@
 
 #include "tests/integration/guests/domain_events.hpp"
 #include "tests/integration/guests/frozen_daemon.hpp"
+#include "tests/integration/guests/dom0_requests.hpp"
 #include "tests/support/guest_harness.hpp"
 #include "tests/support/tree_count.hpp"
 #include "tools/fakexen/domains.hpp"
@@ -18,14 +19,12 @@
 using namespace std::string_literals;
 using namespace std::chrono_literals;
 using namespace xs::testing;
+using guests::introduced;
+using guests::set_quota;
 namespace wire = xs::wire;
 namespace fx = xs::fakexen;
 
 namespace {
-
-std::string introduced(GuestHarness& h, xs::DomId d) {
-    return value(h.dom0().request_string(wire::kIsDomainIntroduced, {std::to_string(d)}));
-}
 
 std::string perms_of(xs::client::Client& c, const std::string& path) { return joined(c.get_perms(path)); }
 

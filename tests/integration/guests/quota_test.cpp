@@ -9,23 +9,21 @@
 #include <string>
 #include <thread>
 
+#include "tests/integration/guests/dom0_requests.hpp"
 #include "tests/support/guest_harness.hpp"
 #include "transport/ring.hpp"
 
 using namespace std::string_literals;
 using namespace std::chrono_literals;
 using namespace xs::testing;
+using guests::introduced;
+using guests::set_quota;
 namespace ring = xs::ring;
 namespace wire = xs::wire;
 
 namespace {
 
 std::uint32_t load(const std::uint32_t& field) { return __atomic_load_n(&field, __ATOMIC_ACQUIRE); }
-
-void set_quota(GuestHarness& h, xs::DomId d, const std::string& name, std::uint64_t v) {
-    REQUIRE(outcome(h.dom0().request_string(wire::kSetQuota, {std::to_string(d), name, std::to_string(v)})) ==
-            "OK");
-}
 
 // Queue requests `msg(i)` (i = first..last) into the guest's ring without
 // reading any reply, until all are in or the daemon has stopped taking them

@@ -11,6 +11,7 @@
 #include "tests/integration/guests/domain_events.hpp"
 #include "tests/integration/guests/frozen_daemon.hpp"
 #include "tests/integration/guests/ring_access.hpp"
+#include "tests/integration/guests/dom0_requests.hpp"
 #include "tests/support/guest_harness.hpp"
 #include "transport/ring.hpp"
 
@@ -22,15 +23,6 @@ namespace ring = xs::ring;
 namespace wire = xs::wire;
 
 namespace {
-
-std::string introduced(GuestHarness& h, xs::DomId d) {
-    return value(h.dom0().request_string(wire::kIsDomainIntroduced, {std::to_string(d)}));
-}
-
-void set_quota(GuestHarness& h, xs::DomId d, const std::string& name, std::uint64_t v) {
-    REQUIRE(outcome(h.dom0().request_string(wire::kSetQuota, {std::to_string(d), name, std::to_string(v)})) ==
-            "OK");
-}
 
 
 // Exactly one reply, with the request's id, for a raw request.
