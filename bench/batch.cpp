@@ -38,6 +38,11 @@ public:
     bool finished() const override { return result_.ops == count_; }
 
     BatchResult take() { return std::move(result_); }
+    // What was done by `now_ns` (the batch did not finish).
+    BatchResult take_partial(std::uint64_t now_ns) {
+        result_.elapsed_ns = now_ns - t0_;
+        return std::move(result_);
+    }
 
 private:
     std::uint64_t count_;
@@ -97,10 +102,13 @@ Checked<std::string> call(Engine& engine, Conn& conn, std::uint32_t type, std::u
 
 Checked<BatchResult> run_batch(Engine& engine, std::uint64_t count,
                                const std::function<BatchRequest(std::uint64_t)>& make, std::uint64_t deadline_ns,
-                               const std::function<bool(std::string_view)>& allow_error) {
+                               const std::function<bool(std::string_view)>& allow_error, BatchResult* partial) {
     BatchDriver d(count, make, allow_error);
     auto r = engine.run(d, deadline_ns);
-    if (!r) return std::unexpected(r.error());
+    if (!r) {
+        if (partial) *partial = d.take_partial(engine.refresh_now());
+        return std::unexpected(r.error());
+    }
     return d.take();
 }
 

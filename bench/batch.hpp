@@ -26,9 +26,12 @@ struct BatchResult {
 };
 
 // An error reply fails the batch unless `allow_error` accepts its name.
+// When the batch fails and `partial` is given, it receives what was done
+// until then (how far a build got before the time limit).
 Checked<BatchResult> run_batch(Engine& engine, std::uint64_t count,
                                const std::function<BatchRequest(std::uint64_t)>& make, std::uint64_t deadline_ns,
-                               const std::function<bool(std::string_view)>& allow_error = {});
+                               const std::function<bool(std::string_view)>& allow_error = {},
+                               BatchResult* partial = nullptr);
 
 // One request on `conn`, waiting for its reply: the payload, or a failure
 // naming the error reply. Watch events meanwhile are ignored.

@@ -45,12 +45,44 @@ Checked<Engine*> single_conn(Context& ctx, Engine& e, std::size_t window) {
     return &e;
 }
 
-Checked<> build(const Run& run) {
+// The build's figures from what the batch did (all of it, or as much as
+// it did before the time limit).
+Measurement build_measurement(const Run& run, const BatchResult& r, const Meter& meter, std::int64_t rss0,
+                              std::int64_t anon0) {
+    auto pid = run.ctx.daemon_pid();
+    Measurement m = run.measurement("build");
+    m.ops = r.ops;
+    m.seconds = ns_to_s(r.elapsed_ns);
+    m.latency = latency_of(r.latency);
+    meter.finish(m);
+    std::int64_t rss1 = pid ? rss_kib(*pid).value_or(-1) : -1;
+    bool known = rss0 >= 0 && rss1 >= 0;
+    auto nodes = static_cast<std::int64_t>(run.plan.nodes());
+    if (r.ops < run.plan.writes())  // a partial build made about this share of the planned nodes
+        nodes = static_cast<std::int64_t>(static_cast<double>(nodes) * static_cast<double>(r.ops) /
+                                          static_cast<double>(run.plan.writes()));
+    m.set("nodes", nodes);
+    m.set("build_s", m.seconds);
+    m.set("rss_before_kib", known ? Value(rss0) : Value());
+    m.set("rss_after_kib", known ? Value(rss1) : Value());
+    m.set("rss_per_node_bytes",
+          known && nodes > 0 ? Value(static_cast<double>(rss1 - rss0) * 1024.0 / static_cast<double>(nodes)) : Value());
+    std::int64_t anon1 = pid ? anon_rss_kib(*pid).value_or(-1) : -1;
+    m.set("rss_anon_before_kib", anon0 >= 0 ? Value(anon0) : Value());
+    m.set("rss_anon_after_kib", anon1 >= 0 ? Value(anon1) : Value());
+    return m;
+}
+
+// Build the store. A build stopped by the time limit still gives its
+// measurement, with status timeout and how far it got (the C daemon slows
+// down as the store grows: how far it gets is the figure).
+Checked<Measurement> build(const Run& run) {
     Context& ctx = run.ctx;
     const BigstoreParams& p = ctx.opts().bigstore;
     auto pid = ctx.daemon_pid();
     // -1: unknown (plain integers: g++ 12 misreports optionals here as uninitialised).
     std::int64_t rss0 = pid ? rss_kib(*pid).value_or(-1) : -1;
+    std::int64_t anon0 = pid ? anon_rss_kib(*pid).value_or(-1) : -1;
     Engine e;
     for (std::uint64_t i = 0; i < p.conns; ++i) {
         auto s = ctx.transport().open();
@@ -64,8 +96,19 @@ Checked<> build(const Run& run) {
         run.plan.write_payload(i, r.payload);
         return r;
     };
-    auto r = run_batch(e, run.plan.writes(), make, ctx.deadline());
+    BatchResult partial;
+    auto r = run_batch(e, run.plan.writes(), make, ctx.deadline(), {}, &partial);
+    if (!r && r.error().status == kStatusTimeout) {
+        Measurement m = build_measurement(run, partial, meter, rss0, anon0);
+        m.status = r.error().status;
+        m.error = "stopped by the time limit after " + std::to_string(partial.ops) + " of " +
+                  std::to_string(run.plan.writes()) + " writes (about " + to_json(*m.get("nodes")) + " nodes)";
+        m.set("writes_done", static_cast<std::int64_t>(partial.ops));
+        m.set("writes_planned", static_cast<std::int64_t>(run.plan.writes()));
+        return m;
+    }
     if (!r) return std::unexpected(r.error());
+    Measurement m = build_measurement(run, *r, meter, rss0, anon0);
     if (!ctx.echo()) {
         // The last node written must read back.
         std::string last;
@@ -76,21 +119,7 @@ Checked<> build(const Run& run) {
         if (*v != last.substr(path.size()))
             return failed("READ " + path.substr(0, path.size() - 1) + " after the build gave '" + *v + "'");
     }
-    Measurement m = run.measurement("build");
-    m.ops = r->ops;
-    m.seconds = ns_to_s(r->elapsed_ns);
-    m.latency = latency_of(r->latency);
-    meter.finish(m);
-    std::int64_t rss1 = pid ? rss_kib(*pid).value_or(-1) : -1;
-    bool known = rss0 >= 0 && rss1 >= 0;
-    m.set("nodes", static_cast<std::int64_t>(run.plan.nodes()));
-    m.set("build_s", m.seconds);
-    m.set("rss_before_kib", known ? Value(rss0) : Value());
-    m.set("rss_after_kib", known ? Value(rss1) : Value());
-    m.set("rss_per_node_bytes",
-          known ? Value(static_cast<double>(rss1 - rss0) * 1024.0 / static_cast<double>(run.plan.nodes())) : Value());
-    ctx.emit(std::move(m));
-    return {};
+    return m;
 }
 
 // DIRECTORY of the big directory: E2BIG (the listing does not fit in one
@@ -309,12 +338,17 @@ void run_size(Context& ctx, std::uint64_t target) {
             return run.fail("build", Failure{std::string(kStatusError),
                                              "MKDIR " + plan.root() + ": " + std::string(wire::error_name(m.error().code))});
     }
-    if (auto b = build(run); !b) {
+    auto b = build(run);
+    if (!b) {
         run.fail("build", b.error());
     } else {
-        directory(run);
-        directory_part(run);
-        writes_with_transaction(run);
+        bool complete = b->ok();
+        ctx.emit(std::move(*b));
+        if (complete) {
+            directory(run);
+            directory_part(run);
+            writes_with_transaction(run);
+        }
     }
     ctx.cleanup("bigstore", plan.root());
 }

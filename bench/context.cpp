@@ -73,6 +73,7 @@ Checked<> Context::remove_tree(const std::string& path) {
 }
 
 void Context::cleanup(const std::string& workload, const std::string& path) {
+    if (opts_.keep) return;
     auto r = remove_tree(path);
     if (r || (!results_.empty() && !results_.back().ok())) return;
     Measurement m = measurement(workload, "cleanup", {});

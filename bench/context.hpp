@@ -43,8 +43,9 @@ public:
     Checked<std::unique_ptr<client::Client>> setup_client();
     // RM `path`; a missing node is fine.
     Checked<> remove_tree(const std::string& path);
-    // remove_tree() after a workload; a failure is reported as an error
-    // measurement unless the workload already reported one.
+    // remove_tree() after a workload (not with --keep); a failure is
+    // reported as an error measurement unless the workload already
+    // reported one.
     void cleanup(const std::string& workload, const std::string& path);
 
 private:

@@ -42,6 +42,8 @@ void Engine::fail(Failure f) {
 void Engine::wake(Conn& conn) { woken_.push_back(&conn); }
 
 void Engine::watch_output(Conn& conn, bool want) {
+    // Such a stream's room to write arrives as input: EPOLLIN already covers it.
+    if (conn.stream().write_ready_is_readable()) return;
     auto i = static_cast<std::size_t>(conn.index());
     if (wants_out_[i] == want) return;
     wants_out_[i] = want;

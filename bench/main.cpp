@@ -17,12 +17,17 @@ std::string default_socket() {
     return "/run/xenstored/socket";
 }
 
+std::string default_fakexen() {
+    const char* p = std::getenv("XSTORE_FAKEXEN");
+    return p ? p : "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace xs::bench;
     std::signal(SIGPIPE, SIG_IGN);
-    auto opts = parse_options(std::vector<std::string>(argv + 1, argv + argc), default_socket());
+    auto opts = parse_options(std::vector<std::string>(argv + 1, argv + argc), default_socket(), default_fakexen());
     if (!opts) {
         std::fprintf(stderr, "xstore-bench: %s\n\n%s", opts.error().message.c_str(), usage().c_str());
         return 2;

@@ -11,6 +11,13 @@ const std::vector<std::string>& workload_names() {
     return names;
 }
 
+bool is_workload(const std::string& name) {
+    if (name == "guests") return true;
+    for (const auto& w : workload_names())
+        if (w == name) return true;
+    return false;
+}
+
 Checked<std::uint64_t> parse_count(const std::string& text) {
     std::uint64_t v = 0;
     auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -80,6 +87,12 @@ std::map<std::string, Setter> common_setters() {
          }},
         {"daemon-name", [](Options& o, const std::string& v) -> Checked<> { o.daemon_name = v; return {}; }},
         {"placement", [](Options& o, const std::string& v) -> Checked<> { o.placement = v; return {}; }},
+        {"fakexen", [](Options& o, const std::string& v) -> Checked<> {
+             if (v.empty()) return failed("--fakexen needs a directory");
+             o.fakexen = v;
+             o.fakexen_given = true;
+             return {};
+         }},
         {"prefix", [](Options& o, const std::string& v) -> Checked<> {
              if (v.size() < 2 || v[0] != '/' || v.back() == '/') return failed("bad --prefix '" + v + "'");
              o.prefix = v;
@@ -145,6 +158,9 @@ std::map<std::string, Setter> workload_setters() {
         {"listings", count_of(&Options::bigstore, &BigstoreParams::listings)},
         {"big-writes", count_of(&Options::bigstore, &BigstoreParams::writes)},
         {"build-conns", count_of(&Options::bigstore, &BigstoreParams::conns)},
+        {"guests", count_of(&Options::guests, &GuestsParams::guests)},
+        {"first-guest", count_of(&Options::guests, &GuestsParams::first_domid)},
+        {"guest-rounds", count_of(&Options::guests, &GuestsParams::rounds)},
     };
 }
 
@@ -172,12 +188,17 @@ Checked<> validate(const Options& o) {
         if (w > 10'000'000) return failed("--watches items are at most 10000000");
     for (auto n : o.bigstore.nodes)
         if (n < 200) return failed("--nodes items are at least 200");
+    if (o.guests.first_domid == 0 || o.guests.first_domid + o.guests.guests >= 0x7FF0)
+        return failed("--first-guest: the guests' domids must lie in 1..32751");
+    if (o.command == "guests" && o.fakexen.empty() && !o.echo)
+        return failed("guests needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
     Checked<> r;
     for (auto [v, name] : {std::pair{o.ping.ops, "ops"}, {o.pipeline.keys, "keys"},
                            {o.bootstorm.toolstacks, "toolstacks"}, {o.bootstorm.domains, "domains"},
                            {o.watch.writes, "watch-writes"}, {o.watch.conns, "watch-conns"},
                            {o.bigstore.listings, "listings"}, {o.bigstore.writes, "big-writes"},
-                           {o.bigstore.conns, "build-conns"}, {o.bigstore.children, "children"}})
+                           {o.bigstore.conns, "build-conns"}, {o.bigstore.children, "children"},
+                           {o.guests.guests, "guests"}, {o.guests.rounds, "guest-rounds"}})
         if (!(r = positive(v, name))) return r;
     return {};
 }
@@ -202,11 +223,15 @@ void apply_smoke(Options& o) {
     o.bigstore.listings = 3;
     o.bigstore.writes = 100;
     o.bigstore.conns = 2;
+    o.guests.guests = 2;
+    o.guests.rounds = 50;
 }
 
-Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket) {
+Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket,
+                               const std::string& default_fakexen) {
     Options o;
     o.socket = default_socket;
+    o.fakexen = default_fakexen;
     // First pass: flags and the command; collect valued options so that
     // --smoke applies before them whatever the order.
     std::vector<std::pair<std::string, std::string>> values;
@@ -228,9 +253,9 @@ Checked<Options> parse_options(const std::vector<std::string>& args, const std::
             name.resize(eq);
             has_value = true;
         }
-        if (name == "echo" || name == "smoke") {
+        if (name == "echo" || name == "smoke" || name == "keep") {
             if (has_value) return failed("--" + name + " takes no value");
-            (name == "echo" ? o.echo : o.smoke) = true;
+            (name == "echo" ? o.echo : name == "smoke" ? o.smoke : o.keep) = true;
             continue;
         }
         if (!value_options().contains(name)) return failed("unknown option --" + name);
@@ -241,9 +266,7 @@ Checked<Options> parse_options(const std::vector<std::string>& args, const std::
         values.emplace_back(name, value);
     }
     if (o.command.empty()) return failed("no workload given");
-    bool known = o.command == "all";
-    for (const auto& w : workload_names()) known = known || o.command == w;
-    if (!known) return failed("unknown workload '" + o.command + "'");
+    if (o.command != "all" && !is_workload(o.command)) return failed("unknown workload '" + o.command + "'");
     if (o.smoke) apply_smoke(o);
     for (const auto& [name, value] : values) {
         auto r = value_options().at(name)(o, value);
@@ -257,7 +280,8 @@ Checked<Options> parse_options(const std::vector<std::string>& args, const std::
 std::string usage() {
     return R"(usage: xstore-bench [options] WORKLOAD [options]
 
-Workloads: ping, pipeline, bootstorm, watch, bigstore, all (every one in that order).
+Workloads: ping, pipeline, bootstorm, watch, bigstore, guests, all (every one in
+that order; guests only when --fakexen is given).
 
 Common options:
   --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
@@ -269,6 +293,9 @@ Common options:
   --format F           table, json or both (default both: JSON lines, then the table)
   --timeout SECONDS    time limit of each measured phase (default 120)
   --prefix PATH        where the workloads put their nodes (default /bench)
+  --keep               leave the workloads' nodes in place (no cleanup)
+  --fakexen DIR        the fake-Xen host the daemon runs on (default $XSTORE_FAKEXEN;
+                       needed by guests)
 
 ping:       --ops N (20000) --warmup N (ops/10) --value-size B (16)
 pipeline:   --clients LIST (1,4,16,64) --window N (16) --mix LIST (read,write)
@@ -278,6 +305,7 @@ bootstorm:  --toolstacks N (16) --domains N per toolstack (4) --tx-writes N (30)
 watch:      --watches LIST (0,1000,10000) --watch-writes N (2000) --watch-conns N (4)
 bigstore:   --nodes LIST (10000,100000) --children N (10000) --listings N (20)
             --big-writes N (2000) --build-conns N (4)
+guests:     --guests N (8) --first-guest DOMID (1) --guest-rounds N per guest (1000)
 )";
 }
 

@@ -56,8 +56,16 @@ struct BigstoreParams {
     std::uint64_t window = 64;       // build requests in flight per connection
 };
 
+// Workload 7: fake guests over their rings (needs a fake-Xen host).
+struct GuestsParams {
+    std::uint64_t guests = 8;
+    std::uint64_t first_domid = 1;
+    std::uint64_t rounds = 1000;  // measured rounds per guest (plus a tenth as warm-up)
+    std::uint64_t keys = 4;       // nodes each guest cycles through
+};
+
 struct Options {
-    std::string command;  // ping, pipeline, bootstorm, watch, bigstore, all, help
+    std::string command;  // ping, pipeline, bootstorm, watch, bigstore, guests, all, help
     std::string socket;
     std::optional<pid_t> daemon_pid;
     std::string daemon_name;  // "": /proc/<pid>/comm
@@ -67,19 +75,28 @@ struct Options {
     Format format = Format::kBoth;
     double timeout_s = 120;   // per measured phase
     std::string prefix = "/bench";
+    std::string fakexen;      // fake-Xen host directory (guests workload)
+    bool fakexen_given = false;  // --fakexen on the command line: `all` adds guests
+    bool keep = false;        // leave the workloads' nodes in place
 
     PingParams ping;
     PipelineParams pipeline;
     BootstormParams bootstorm;
     WatchParams watch;
     BigstoreParams bigstore;
+    GuestsParams guests;
 };
 
-// The workload names in the order `all` runs them.
+// The workload names in the order `all` runs them (`all` adds "guests"
+// at the end when --fakexen is given).
 const std::vector<std::string>& workload_names();
+// Every workload name, "guests" included.
+bool is_workload(const std::string& name);
 
-// Parse argv (without argv[0]). `default_socket` is used when --socket is absent.
-Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket);
+// Parse argv (without argv[0]). `default_socket` is used when --socket is
+// absent, `default_fakexen` when --fakexen is.
+Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket,
+                               const std::string& default_fakexen = "");
 
 // Apply the tiny --smoke sizes.
 void apply_smoke(Options& o);

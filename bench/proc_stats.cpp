@@ -91,6 +91,11 @@ std::optional<std::int64_t> rss_kib(pid_t pid) {
     return s ? status_field_kib(*s, "VmRSS") : std::nullopt;
 }
 
+std::optional<std::int64_t> anon_rss_kib(pid_t pid) {
+    auto s = slurp(proc_path(pid, "status"));
+    return s ? status_field_kib(*s, "RssAnon") : std::nullopt;
+}
+
 bool reset_peak_rss(pid_t pid) {
     std::ofstream out(proc_path(pid, "clear_refs"));
     if (!out) return false;

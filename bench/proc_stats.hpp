@@ -27,6 +27,9 @@ std::optional<double> cpu_seconds_from_stat(pid_t pid);
 // VmHWM and VmRSS from /proc/<pid>/status, in KiB.
 std::optional<std::int64_t> peak_rss_kib(pid_t pid);
 std::optional<std::int64_t> rss_kib(pid_t pid);
+// RssAnon: the resident anonymous memory (heap, stacks), without mapped
+// files such as the program, its libraries or a fake-Xen host's tables.
+std::optional<std::int64_t> anon_rss_kib(pid_t pid);
 // Parse one "Name:   1234 kB" line's number out of a status text.
 std::optional<std::int64_t> status_field_kib(const std::string& status_text, const std::string& name);
 

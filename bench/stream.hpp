@@ -1,7 +1,7 @@
 // The transport seam: how the benchmark reaches a daemon. A Stream is one
-// non-blocking byte stream (a unix socket connection today; a guest's ring
-// through the fake-Xen guest library later, whose event-channel fd is the
-// poll fd). A Transport opens measured streams.
+// non-blocking byte stream (a unix socket connection, or a guest's ring
+// through the fake-Xen guest library, bench/ring_stream.hpp, whose
+// event-channel fd is the poll fd). A Transport opens measured streams.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +28,10 @@ public:
     virtual long write_some(const char* buf, std::size_t len) = 0;
     // The daemon process at the other end, when the transport can tell.
     virtual std::optional<pid_t> peer_pid() const { return std::nullopt; }
+    // True when room to write is signalled by the poll fd becoming readable
+    // (a ring's event channel kicks for both directions) rather than by
+    // EPOLLOUT, which such an fd would report all the time.
+    virtual bool write_ready_is_readable() const { return false; }
 };
 
 class Transport {

@@ -116,8 +116,14 @@ Checked<double> register_watches(Context& ctx, Engine& reg, const Paths& paths, 
         std::string n = std::to_string(i);
         return BatchRequest{wire::kWatch, z(paths.root + "/u" + n + "/x") + z("t" + n)};
     };
-    auto r = run_batch(reg, count, make, ctx.deadline());
-    if (!r) return std::unexpected(r.error());
+    BatchResult partial;
+    auto r = run_batch(reg, count, make, ctx.deadline(), {}, &partial);
+    if (!r) {
+        Failure f = r.error();
+        f.message += " (registering: " + std::to_string(partial.ops) + " of " + std::to_string(count) +
+                     " watches in " + format_number(ns_to_s(partial.elapsed_ns)) + " s)";
+        return std::unexpected(f);
+    }
     std::uint64_t seen = r->events;
     if (!ctx.echo()) {
         if (auto w = run_until_events(reg, count, seen, ctx.deadline()); !w) return std::unexpected(w.error());

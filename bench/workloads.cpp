@@ -15,6 +15,7 @@ void emit_failure(Context& ctx, const std::string& workload, const std::string& 
 void run_workload(Context& ctx, const std::string& name) {
     if (name == "all") {
         for (const auto& w : workload_names()) run_workload(ctx, w);
+        if (ctx.opts().fakexen_given) run_guests(ctx);
         return;
     }
     if (name == "ping") run_ping(ctx);
@@ -22,6 +23,7 @@ void run_workload(Context& ctx, const std::string& name) {
     else if (name == "bootstorm") run_bootstorm(ctx);
     else if (name == "watch") run_watch(ctx);
     else if (name == "bigstore") run_bigstore(ctx);
+    else if (name == "guests") run_guests(ctx);
 }
 
 }  // namespace xs::bench

@@ -1,4 +1,4 @@
-// The five workloads. Each runs its configurations, emits one measurement
+// The workloads. Each runs its configurations, emits one measurement
 // per configuration into the context (an error measurement when something
 // fails) and cleans up its nodes.
 #pragma once
@@ -14,8 +14,10 @@ void run_pipeline(Context& ctx);
 void run_bootstorm(Context& ctx);
 void run_watch(Context& ctx);
 void run_bigstore(Context& ctx);
+void run_guests(Context& ctx);
 
-// Run the named workload ("all" runs every one in order).
+// Run the named workload ("all" runs every one in order, guests only when
+// --fakexen was given).
 void run_workload(Context& ctx, const std::string& name);
 
 // Emit a failed measurement for `workload`/`variant`.

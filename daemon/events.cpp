@@ -120,7 +120,8 @@ void Daemon::fire_special_numbered(std::string_view name, DomId domid) {
     const store::Node* node = store_.tree().lookup(name);
     const store::PermList* root = store_.tree().root()->perms;
     std::string with_id(name);
-    with_id += "/" + std::to_string(domid);
+    with_id.push_back('/');
+    with_id.append(std::to_string(domid));
     watches_.match_subtree(with_id, [&](const watch::Watch& w) {
         if (w.path == name && w.depth < 0) return;
         deliver(w, with_id, node ? node->perms : nullptr, nullptr, root, nullptr);

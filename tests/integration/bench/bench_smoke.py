@@ -8,6 +8,7 @@ measurements, not anybody's speed.
   bench_smoke.py --bench PATH --echo-server PATH   against xstore-echo
   bench_smoke.py --bench PATH --model-server PATH  against model_xenstored.py (answers checked)
   bench_smoke.py --bench PATH                      against $XSTORED (skipped when unset)
+  bench_smoke.py --bench PATH --fakexen-cli PATH   guests over rings: $XSTORED on a fake-Xen host
 """
 import argparse
 import json
@@ -157,6 +158,19 @@ def smoke_model(args, tmp):
         check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
         check_workloads(records, echo=False)
         print(f"model: {len(records)} measurements ok")
+
+        # A build stopped by the time limit says how far it got, and the
+        # phases that need the whole store are skipped.
+        p, records = run_bench(args.bench, sock, ["--format", "json", "--timeout", "1", "bigstore",
+                                                  "--nodes", "5000000", "--build-conns", "2"])
+        check(p.returncode == 1, f"a timed-out build did not fail the run (exit {p.returncode})")
+        check(len(records) == 1, f"phases after a timed-out build: {[r['variant'] for r in records]}")
+        b = records[0]
+        check(b["status"] == "timeout" and b["params"]["phase"] == "build", f"timed-out build: {b}")
+        check(0 < b["writes_done"] < b["writes_planned"] and b["ops"] == b["writes_done"], f"partial build: {b}")
+        check(0 < b["nodes"] < 5000000 and "writes" in b["error"], f"partial build: {b}")
+        check(0.9 < b["seconds"] < 5, f"partial build took {b['seconds']} s")
+        print(f"model: a build stopped at {b['nodes']} nodes by the time limit")
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -191,11 +205,56 @@ def smoke_daemon(args, tmp, daemon):
         server.wait(timeout=10)
 
 
+def check_guests_record(r, guests, rounds_per_guest):
+    check_record(r, echo=False)
+    check(r["workload"] == "guests", f"not a guests measurement: {r['workload']}")
+    rounds = guests * rounds_per_guest
+    check(r["guests"] == guests and r["rounds"] == rounds, f"guests: {r['guests']} guests, {r['rounds']} rounds")
+    # Requests completed while measuring: three per round, give or take the
+    # rounds in flight at either end.
+    check(abs(r["ops"] - 3 * rounds) <= 3 * guests, f"guests: {r['ops']} requests for {rounds} rounds")
+    check(r["event_p50_us"] is not None and 0 < r["event_p50_us"] <= r["event_p99_us"] <= r["event_p999_us"],
+          "guests: event latency")
+    check(r["rounds_per_s"] > 0, "guests: rounds per second")
+
+
+def smoke_guests(args, tmp, daemon):
+    """xstored on a fake-Xen host; the guests workload over rings, twice (the
+    second run reuses the domains the first one created and introduced)."""
+    host = os.path.join(tmp, "host")
+    sock = os.path.join(tmp, "xstored.sock")
+    subprocess.run([args.fakexen_cli, "--host", host, "init"], check=True)
+    env = dict(os.environ, XSTORE_FAKEXEN=host, LD_LIBRARY_PATH=os.path.dirname(args.fakexen_cli))
+    server = subprocess.Popen([daemon, "-N", "--socket", sock, "--xsd-kva", os.path.join(host, "xsd_kva"),
+                               "--xsd-port", os.path.join(host, "xsd_port")], env=env)
+    try:
+        wait_for_socket(sock, server)
+        for attempt in (1, 2):
+            p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host, "guests"])
+            check(p.returncode == 0, f"run {attempt}: xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+            check(len(records) == 1, f"run {attempt}: {len(records)} measurements")
+            check_guests_record(records[0], guests=2, rounds_per_guest=50)
+        print(f"guests over rings: {records[0]['ops']} requests, {records[0]['ops_per_s']:.0f} ops/s")
+
+        # `all` runs guests last when the fake host is given.
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host,
+                                                  "--guests", "3", "--first-guest", "20", "all"])
+        check(p.returncode == 0, f"all: xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check_workloads(records, echo=False)
+        check(records[-1]["workload"] == "guests", "all: guests is not the last workload")
+        check_guests_record(records[-1], guests=3, rounds_per_guest=50)
+        print(f"all with guests: {len(records)} measurements ok")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--echo-server")
     ap.add_argument("--model-server")
+    ap.add_argument("--fakexen-cli")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="xsbench-")
     try:
@@ -208,7 +267,10 @@ def main():
             if not daemon or not os.path.exists(daemon):
                 print("XSTORED is not set (the daemon is not built yet): skipped")
                 return SKIP
-            smoke_daemon(args, tmp, daemon)
+            if args.fakexen_cli:
+                smoke_guests(args, tmp, daemon)
+            else:
+                smoke_daemon(args, tmp, daemon)
     except Failed as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 1

@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines bench/compare.py collected into docs/performance.md:
+the machine and the command, the issue's targets (met or not, by how much),
+side-by-side comparison tables with ratios, and every number.
+
+  compare_report.py --data DIR --out FILE    re-render from kept data
+
+Every figure is the median over the repetitions whose status was ok; a
+measurement a daemon could not make shows why instead of a number.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+DAEMON_ORDER = ["xstore-echo", "xstored", "xenstored", "oxenstored"]
+DAEMON_TITLE = {"xstore-echo": "echo", "xstored": "xstored", "xenstored": "C xenstored",
+                "oxenstored": "oxenstored"}
+PLACEMENT_ORDER = ["same-cpu", "split"]
+WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests"]
+BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_small"]
+
+RESULTS_FILE = "results.jsonl"
+RUN_FILE = "run.json"
+
+
+# ---------------------------------------------------------------- numbers
+
+def fmt(v, unit=""):
+    """Compact human form: 4312345 -> 4.31M, 12.345 -> 12.3, 0.00123 -> 0.00123."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    a = abs(v)
+    if a >= 1e9:
+        s = f"{v / 1e9:.3g}G"
+    elif a >= 1e6:
+        s = f"{v / 1e6:.3g}M"
+    elif a >= 1e4:
+        s = f"{v / 1e3:.3g}k"
+    elif a >= 100 or v == int(v):
+        s = f"{v:.0f}"
+    else:
+        s = f"{v:.3g}"
+    return s + unit
+
+
+def fmt_ratio(v):
+    if v is None:
+        return "-"
+    return f"{v:.2f}×" if v < 100 else f"{v:.0f}×"
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+# ---------------------------------------------------------------- records
+
+def sort_key(rec):
+    w = rec["workload"]
+    wi = WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
+    p = rec.get("params", {})
+    return (wi, p.get("mix", ""), p.get("nodes", 0), BIGSTORE_PHASES.index(p["phase"]) if "phase" in p else 0,
+            p.get("clients", 0), p.get("watches", 0), rec["variant"])
+
+
+class Cell:
+    """Every repetition of one measurement of one daemon in one placement."""
+
+    def __init__(self, records):
+        self.records = records
+        self.ok = [r for r in records if r["status"] == "ok"]
+
+    @property
+    def first(self):
+        return self.records[0]
+
+    def get(self, name):
+        """The median of a field over the ok repetitions, or None."""
+        if not self.ok:
+            return None
+        return median([field(r, name) for r in self.ok])
+
+    def spread(self, name):
+        vals = [field(r, name) for r in self.ok]
+        vals = [v for v in vals if v is not None]
+        return (min(vals), max(vals)) if vals else None
+
+    def failure(self):
+        """Why there is no number, or None when there is one."""
+        if self.ok:
+            return None
+        r = self.first
+        reason = " ".join((r.get("error") or "").split())
+        if len(reason) > 120:
+            reason = reason[:117] + "..."
+        if r["status"] == "timeout" and r["params"].get("phase") == "build" and r.get("nodes"):
+            return f"timeout: {fmt(r['nodes'])} nodes in {fmt(r['seconds'])} s"
+        return f"{r['status']}: {reason}" if reason else r["status"]
+
+    def reps(self):
+        return f"{len(self.ok)}/{len(self.records)}"
+
+
+def field(rec, name):
+    if name == "ops_per_s":
+        return rec.get("ops_per_s") if rec.get("seconds") else None
+    if name == "mean_us":
+        return rec["seconds"] / rec["ops"] * 1e6 if rec.get("ops") else None
+    if name == "daemon_us_per_op":
+        cpu = rec.get("daemon_cpu_s")
+        return cpu / rec["ops"] * 1e6 if cpu is not None and rec.get("ops") else None
+    if name == "rss_anon_after_mib":
+        v = rec.get("rss_anon_after_kib")
+        return v / 1024 if v is not None else None
+    if name == "peak_rss_mib":
+        v = rec.get("daemon_peak_rss_kib")
+        return v / 1024 if v is not None else None
+    return rec.get(name)
+
+
+class Results:
+    """The records grouped by daemon, placement, workload and variant."""
+
+    def __init__(self, records):
+        self.records = records
+        groups = {}
+        for r in records:
+            groups.setdefault((r["daemon"], r["placement"], r["workload"], r["variant"]), []).append(r)
+        self.cells = {k: Cell(v) for k, v in groups.items()}
+        self.daemons = [d for d in DAEMON_ORDER if any(k[0] == d for k in self.cells)]
+        self.daemons += sorted({k[0] for k in self.cells} - set(self.daemons))
+        self.placements = [p for p in PLACEMENT_ORDER if any(k[1] == p for k in self.cells)]
+        self.placements += sorted({k[1] for k in self.cells} - set(self.placements))
+
+    def cell(self, daemon, placement, workload, variant):
+        return self.cells.get((daemon, placement, workload, variant))
+
+    def variants(self, placement=None):
+        """(workload, variant) pairs in report order, with a sample record."""
+        seen = {}
+        for (d, p, w, v), c in self.cells.items():
+            if placement is None or p == placement:
+                seen.setdefault((w, v), c.first)
+        return sorted(seen.items(), key=lambda kv: sort_key(kv[1]))
+
+    def value(self, daemon, placement, workload, variant, name):
+        c = self.cell(daemon, placement, workload, variant)
+        return c.get(name) if c else None
+
+
+# ---------------------------------------------------------------- tables
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
+
+
+# Per workload (and big-store phase): the metrics compared, with the
+# direction that is better ("up": higher, "down": lower).
+def metrics_of(rec):
+    w = rec["workload"]
+    phase = rec["params"].get("phase")
+    if w in ("ping", "pipeline"):
+        return [("ops/s", "ops_per_s", "up"), ("p50 µs", "p50_us", "down"), ("p99 µs", "p99_us", "down"),
+                ("daemon CPU µs/op", "daemon_us_per_op", "down")]
+    if w == "bootstorm":
+        return [("domains/s", "ops_per_s", "up"), ("EAGAIN per tx", "eagain_retries_per_tx", "down"),
+                ("worst domain ms", "worst_domain_ms", "down")]
+    if w == "watch":
+        return [("registration s", "registration_s", "down"), ("write p50 µs", "p50_us", "down"),
+                ("event p50 µs", "event_p50_us", "down")]
+    if w == "bigstore" and phase == "build":
+        return [("build s", "build_s", "down"), ("writes/s", "ops_per_s", "up"),
+                ("heap (RssAnon) after MiB", "rss_anon_after_mib", "down"),
+                ("bytes/node", "rss_per_node_bytes", "down")]
+    if w == "bigstore" and phase in ("directory", "directory_part"):
+        return [("listing p50 µs", "p50_us", "down")]
+    if w == "bigstore":
+        return [("write p50 µs", "p50_us", "down"), ("p99 µs", "p99_us", "down")]
+    if w == "guests":
+        return [("ops/s", "ops_per_s", "up"), ("p50 µs", "p50_us", "down"), ("event p50 µs", "event_p50_us", "down"),
+                ("daemon CPU µs/op", "daemon_us_per_op", "down")]
+    return [("ops/s", "ops_per_s", "up")]
+
+
+def trivial(res, placement, w, v, name):
+    """Every daemon measured 0 (registering no watches takes no time)."""
+    cells = [res.cell(d, placement, w, v) for d in res.daemons]
+    cells = [c for c in cells if c is not None]
+    return all(c.ok and c.get(name) == 0 for c in cells)
+
+
+def missing_reason(res, daemon, placement, sample):
+    """Why a daemon has no measurement that others have."""
+    phase = sample["params"].get("phase")
+    if sample["workload"] == "bigstore" and phase != "build":
+        build = res.cell(daemon, placement, "bigstore", f"n={sample['params'].get('nodes')} build")
+        if build is not None and build.failure():
+            return "skipped: the build did not finish"
+    return "not run"
+
+
+def comparison_table(res, placement):
+    others = [d for d in res.daemons if d != "xstored"]
+    header = ["measurement", "metric"] + [DAEMON_TITLE.get(d, d) for d in res.daemons]
+    header += [f"xstored / {DAEMON_TITLE.get(d, d)}" for d in others]
+    rows = []
+    for (w, v), sample in res.variants(placement):
+        for title, name, better in metrics_of(sample):
+            if trivial(res, placement, w, v, name):
+                continue
+            row = [f"{w} {v}", f"{title} {'↑' if better == 'up' else '↓'}"]
+            vals = {}
+            for d in res.daemons:
+                c = res.cell(d, placement, w, v)
+                if c is None:
+                    row.append(missing_reason(res, d, placement, sample))
+                    continue
+                why = c.failure()
+                vals[d] = c.get(name)
+                row.append(why if why else fmt(vals[d]))
+            xs = vals.get("xstored")
+            for d in others:
+                o = vals.get(d)
+                row.append(fmt_ratio(xs / o) if xs is not None and o else "-")
+            rows.append(row)
+    return table(header, rows)
+
+
+def detail_table(res, daemon, placement):
+    header = ["workload", "variant", "reps ok", "ops", "ops/s (min–max)", "p50 µs", "p99 µs", "p99.9 µs",
+              "daemon CPU s", "peak RSS MiB", "notes"]
+    rows = []
+    for (w, v), _ in res.variants(placement):
+        c = res.cell(daemon, placement, w, v)
+        if c is None:
+            continue
+        why = c.failure()
+        if why:
+            rows.append([w, v, c.reps(), "-", "-", "-", "-", "-", "-", "-", why])
+            continue
+        sp = c.spread("ops_per_s")
+        rate = fmt(c.get("ops_per_s"))
+        if sp and len(c.ok) > 1:
+            rate += f" ({fmt(sp[0])}–{fmt(sp[1])})"
+        rows.append([w, v, c.reps(), fmt(c.get("ops")), rate, fmt(c.get("p50_us")), fmt(c.get("p99_us")),
+                     fmt(c.get("p999_us")), fmt(c.get("daemon_cpu_s")), fmt(c.get("peak_rss_mib")),
+                     extras(c)])
+    return table(header, rows)
+
+
+EXTRA_SKIP = {"workload", "variant", "params", "daemon", "placement", "status", "error", "ops", "seconds",
+              "ops_per_s", "p50_us", "p99_us", "p999_us", "daemon_cpu_s", "daemon_peak_rss_kib",
+              "peak_rss_reset", "client_cpu_s", "job", "rep", "loadavg", "daemon_exit", "domains_per_s"}
+
+
+def extras(cell):
+    r = cell.first
+    out = []
+    for k in r:
+        if k in EXTRA_SKIP:
+            continue
+        v = cell.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out.append(f"{k}={fmt(v)}")
+        elif v is not None:
+            out.append(f"{k}={v}")
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------- targets
+
+class Target:
+    """One target of the issue: how to measure it and what passes."""
+
+    def __init__(self, title, reference, goal, measure, check, show):
+        self.title = title
+        self.reference = reference  # the issue's reference figures
+        self.goal = goal            # the target, in words
+        self.measure = measure      # (Results, placement) -> value or None
+        self.check = check          # value -> (met, margin text)
+        self.show = show            # value -> text
+
+
+def _ratio(res, placement, w, v, name, other, invert=False):
+    a = res.value("xstored", placement, w, v, name)
+    b = res.value(other, placement, w, v, name)
+    if a is None or not b:
+        return None
+    return b / a if invert else a / b
+
+
+def _at_least(limit):
+    return lambda x: (x >= limit, f"{x / limit:.2f}× the target")
+
+
+def _at_most(limit):
+    return lambda x: (x <= limit, f"{limit / x:.2f}× under the limit" if x <= limit else f"{x / limit:.2f}× over the limit")
+
+
+def _eagain_zero(res, placement):
+    c = res.cell("xstored", placement, "bootstorm", "k=16 writes=30")
+    if c is None or not c.ok:
+        return None
+    return max(r.get("eagain_retries", 0) for r in c.ok)
+
+
+def _watch_ratio(res, placement):
+    a = res.value("xstored", placement, "watch", "watches=100000", "p50_us")
+    b = res.value("xstored", placement, "watch", "watches=0", "p50_us")
+    return a / b if a is not None and b else None
+
+
+def _rss_ratio(res, placement):
+    a = res.value("xstored", placement, "bigstore", "n=1000000 build", "rss_anon_after_kib")
+    b = res.value("oxenstored", placement, "bigstore", "n=1000000 build", "rss_anon_after_kib")
+    return a / b if a is not None and b else None
+
+
+def targets():
+    t = []
+    t.append(Target("Ping-pong: xstored ≥ 0.8× echo", "echo 94k ops/s, C 44k, oxenstored 45k (same CPU)",
+                    "≥ 0.8", lambda r, p: _ratio(r, p, "ping", "read c=1 w=1", "ops_per_s", "xstore-echo"),
+                    _at_least(0.8), fmt_ratio))
+    for mix in ("read", "write"):
+        v = f"{mix} c=16 w=16"
+        t.append(Target(f"16 clients × 16 in flight, {mix} mix: ≥ 5× C",
+                        "echo 4.3M ops/s, C 197k, oxenstored 140k", "≥ 5",
+                        lambda r, p, v=v: _ratio(r, p, "pipeline", v, "ops_per_s", "xenstored"),
+                        _at_least(5), fmt_ratio))
+        t.append(Target(f"16 clients × 16 in flight, {mix} mix: ≥ 7× oxenstored",
+                        "echo 4.3M ops/s, C 197k, oxenstored 140k", "≥ 7",
+                        lambda r, p, v=v: _ratio(r, p, "pipeline", v, "ops_per_s", "oxenstored"),
+                        _at_least(7), fmt_ratio))
+    t.append(Target("Boot storm (16 toolstacks, 30 writes/tx): zero EAGAIN",
+                    "C 13.6 EAGAIN retries per commit", "0 retries", _eagain_zero,
+                    lambda x: (x == 0, "none" if x == 0 else f"{x} retries"), lambda x: f"{x} retries"))
+    t.append(Target("Boot storm: ≥ 3× oxenstored's domains/s", "C 174 domains/s, oxenstored 1,561", "≥ 3",
+                    lambda r, p: _ratio(r, p, "bootstorm", "k=16 writes=30", "ops_per_s", "oxenstored"),
+                    _at_least(3), fmt_ratio))
+    t.append(Target("Watch fan-out: 100k watches registered in < 1 s", "C 92 s, oxenstored 2.9 s", "< 1 s",
+                    lambda r, p: r.value("xstored", p, "watch", "watches=100000", "registration_s"),
+                    _at_most(1.0), lambda x: fmt(x, " s")))
+    t.append(Target("Watch fan-out: write p50 with 100k unrelated watches ≤ 1.1× with none",
+                    "C 3.7 ms per write, oxenstored 24 µs (with 100k)", "≤ 1.1", _watch_ratio,
+                    _at_most(1.1), fmt_ratio))
+    t.append(Target("Big store: 1M nodes built in ≤ 5 s", "oxenstored 19 s; C slows as 1/N", "≤ 5 s",
+                    lambda r, p: r.value("xstored", p, "bigstore", "n=1000000 build", "build_s"),
+                    _at_most(5.0), lambda x: fmt(x, " s")))
+    t.append(Target("Big store: memory (RssAnon) at 1M nodes ≤ 0.5× oxenstored's", "oxenstored 161 MiB", "≤ 0.5",
+                    _rss_ratio, _at_most(0.5), fmt_ratio))
+    t.append(Target("Big store (1M): write beneath a 10,000-child node, transaction open, ≤ 1.5× a write beneath a "
+                    "small node (p50)", "-", "≤ 1.5",
+                    lambda r, p: r.value("xstored", p, "bigstore", "n=1000000 write_big", "p50_ratio_to_small"),
+                    _at_most(1.5), fmt_ratio))
+    return t
+
+
+def targets_table(res):
+    rows = []
+    verdicts = []
+    for t in targets():
+        for p in res.placements:
+            v = t.measure(res, p)
+            if v is None:
+                rows.append([t.title, p, "not measured", t.goal, "-", "-", t.reference])
+                continue
+            met, margin = t.check(v)
+            verdicts.append(met)
+            rows.append([t.title, p, t.show(v), t.goal, "**met**" if met else "**not met**", margin, t.reference])
+    header = ["target", "placement", "measured", "target", "verdict", "margin", "issue's reference"]
+    return table(header, rows), verdicts
+
+
+# ---------------------------------------------------------------- document
+
+def machine_section(meta):
+    m = meta.get("machine", {})
+    rows = [["CPU", m.get("cpu_model", "?")], ["cores", str(m.get("cores", "?"))],
+            ["memory", m.get("memory", "?")], ["kernel", m.get("kernel", "?")],
+            ["system", m.get("system", "?")], ["compiler", m.get("compiler", "?")],
+            ["reference daemons", m.get("reference", "?")], ["source", m.get("source", "?")]]
+    return table(["", ""], rows)
+
+
+def disturbance_notes(res, meta):
+    notes = []
+    loads = [r["loadavg"] for r in res.records if isinstance(r.get("loadavg"), (int, float))]
+    if loads:
+        notes.append(f"Load average (1 min) before each invocation: median {median(loads):.2f}, "
+                     f"max {max(loads):.2f}, on {meta.get('machine', {}).get('cores', '?')} cores. "
+                     "A load above 1 means other processes competed for the CPUs during the measurement.")
+    wide, counted = {}, {}
+    for (d, p, w, v), c in sorted(res.cells.items()):
+        if len(c.ok) < 3:
+            continue
+        counted[(d, p)] = counted.get((d, p), 0) + 1
+        sp = c.spread("ops_per_s")
+        if sp and sp[0] > 0 and sp[1] / sp[0] > 1.5:
+            wide.setdefault((d, p), []).append(f"{w} {v} ({fmt(sp[0])}–{fmt(sp[1])} ops/s)")
+    if wide:
+        per = "; ".join(f"{DAEMON_TITLE.get(d, d)} {p}: {len(v)} of {counted[(d, p)]}"
+                        for (d, p), v in sorted(wide.items(), key=lambda kv: (kv[0][1], kv[0][0])))
+        detail = "".join(f"<br>{DAEMON_TITLE.get(d, d)} {p}: " + "; ".join(v) for (d, p), v in sorted(wide.items()))
+        notes.append("Measurements whose repetitions differ by more than 1.5× in ops/s (other load on the "
+                     "machine; the median is reported): " + per + ".<details><summary>which</summary>" + detail +
+                     "</details>")
+    exits = sorted({f"{r['daemon']}: {r['daemon_exit']}" for r in res.records if r.get("daemon_exit")})
+    if exits:
+        notes.append("Daemon exits: " + "; ".join(exits) + ".")
+    return notes
+
+
+INTRO = ("xstored against the physical limit of this machine's unix-socket transport (`xstore-echo`) and "
+         "against Debian's reference daemons, C `xenstored` and `oxenstored` (Xen 4.17), all measured by "
+         "`xstore-bench` on the same machine in the same run, each daemon started fresh on its own "
+         "fake-Xen host. Produced by `bench/compare.py` (see docs/benchmarks.md); the raw JSON lines are in "
+         "`docs/performance-data/`, and `bench/compare_report.py --data docs/performance-data --out "
+         "docs/performance.md` renders this page again from them.\n")
+
+METHOD = ("\nPlacements: the daemon always runs on CPU 0 (`taskset -c 0`); **same-cpu**: the client on "
+          "CPU 0 too; **split**: the client on CPU 1. Each measurement was repeated (see *reps ok*) and "
+          "every figure is the median over the repetitions. oxenstored runs with Debian's shipped "
+          "settings and `--no-access-log` (C xenstored logs nothing per request either). xstore-echo "
+          "answers every request with a canned reply: it bounds what any daemon can reach on this "
+          "transport, and it has no rings (guests). Operation counts differ per daemon so that each "
+          "measurement lasts long enough; they are in the data (`params`). Memory: every daemon on a "
+          "fake-Xen host maps the host's tables (a 19 MB file), which counts in its VmRSS and VmHWM; "
+          "the big store's memory comparison therefore uses RssAnon (heap and stacks, no mapped "
+          "files), and bytes per node is the growth of VmRSS during the build. Guests over rings go "
+          "through the fake-Xen harness's event channels (a host-wide lock and a datagram per kick, the "
+          "same for every daemon), so their ops/s says as much about the harness as about the daemon; "
+          "*daemon CPU µs/op* is the daemon's own cost. The split placement is the more sensitive to "
+          "other processes on the machine: every wake-up across CPUs depends on what the other CPU is "
+          "doing at that moment.\n")
+
+COMPARISON = ("Medians; ↑ higher is better, ↓ lower is better. The ratio columns divide xstored's figure by "
+              "the other daemon's: for ↑ metrics above 1 is xstored ahead, for ↓ metrics below 1 is. Where a "
+              "daemon cannot make a measurement the cell says why (`unsupported`: the daemon lacks the "
+              "message type, e.g. DIRECTORY_PART in oxenstored, or E2BIG for a listing larger than one "
+              "message; `timeout`: it did not finish within the time limit, with how far it got).\n")
+
+NUMBERS = ("Per daemon and placement: medians over the ok repetitions (reps ok / run), the spread of "
+           "ops/s, daemon CPU seconds during the measurement and its peak RSS (VmHWM, reset at the start "
+           "of each measurement). Field meanings: docs/benchmarks.md.\n")
+
+
+def method_section(res, meta):
+    out = ["## How this was measured\n"]
+    cmds = meta.get("commands", [])
+    out.append("Command" + ("s" if len(cmds) > 1 else "") + " (from the repository root):\n")
+    out.append("```sh\n" + "\n".join(cmds) + "\n```\n")
+    if meta.get("started"):
+        out.append(f"Run {meta.get('started')} to {meta.get('finished', '?')}"
+                   f" ({meta.get('wall_s', 0) / 60:.1f} min of measuring).\n")
+    out += [machine_section(meta), METHOD]
+    notes = disturbance_notes(res, meta) + meta.get("notes", [])
+    if notes:
+        out += ["\n### Notes\n"] + [f"* {n}" for n in notes] + [""]
+    return out
+
+
+def targets_section(res):
+    out = ["\n## Targets\n",
+           "The issue's targets for xstored, per placement. *Margin*: how far past the target "
+           "(or short of it) the measurement is.\n"]
+    ttable, verdicts = targets_table(res)
+    out.append(ttable)
+    if verdicts:
+        out.append(f"\n{sum(verdicts)} of {len(verdicts)} target checks met.\n")
+    return out
+
+
+def comparison_section(res):
+    out = ["\n## Comparison\n", COMPARISON]
+    for p in res.placements:
+        out += [f"\n### {p}\n", comparison_table(res, p)]
+    return out
+
+
+def numbers_section(res):
+    out = ["\n## Every number\n", NUMBERS]
+    for d in res.daemons:
+        for p in res.placements:
+            if any(k[0] == d and k[1] == p for k in res.cells):
+                out += [f"\n### {DAEMON_TITLE.get(d, d)}, {p}\n", detail_table(res, d, p)]
+    return out
+
+
+def render(records, meta):
+    """The whole page."""
+    res = Results(records)
+    out = ["# Performance\n", INTRO]
+    out += method_section(res, meta)
+    out += targets_section(res)
+    out += comparison_section(res)
+    out += numbers_section(res)
+    return "\n".join(out)
+
+
+def load(data_dir):
+    records = []
+    path = os.path.join(data_dir, RESULTS_FILE)
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                records.append(json.loads(line))
+    meta = {}
+    run = os.path.join(data_dir, RUN_FILE)
+    if os.path.exists(run):
+        with open(run) as f:
+            meta = json.load(f)
+    return records, meta
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="directory with results.jsonl and run.json")
+    ap.add_argument("--out", required=True, help="the markdown file to write")
+    args = ap.parse_args()
+    records, meta = load(args.data)
+    with open(args.out, "w") as f:
+        f.write(render(records, meta))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

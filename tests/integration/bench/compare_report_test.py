@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Tests of bench/compare_report.py (the page bench/compare.py writes) on
+made-up measurements: medians over repetitions, reasons instead of numbers,
+ratios, and the verdict on each of the issue's targets.
+
+  compare_report_test.py BENCH_DIR
+"""
+import os
+import sys
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../../bench"))
+import compare_report as cr  # noqa: E402
+
+
+def rec(daemon, workload, variant, placement="same-cpu", status="ok", ops_per_s=1000.0, **extra):
+    r = {"workload": workload, "variant": variant, "params": extra.pop("params", {}), "daemon": daemon,
+         "placement": placement, "status": status, "ops": 1000, "seconds": 1000 / ops_per_s if ops_per_s else 0,
+         "ops_per_s": ops_per_s, "p50_us": extra.pop("p50_us", 10.0), "p99_us": 20.0, "p999_us": 30.0,
+         "daemon_cpu_s": 0.5, "daemon_peak_rss_kib": 4096, "client_cpu_s": 0.1}
+    r.update(extra)
+    return r
+
+
+PING = "read c=1 w=1"
+
+
+class Medians(unittest.TestCase):
+    def test_median_over_ok_repetitions_only(self):
+        rs = [rec("xstored", "ping", PING, ops_per_s=v) for v in (100.0, 300.0, 200.0)]
+        rs.append(rec("xstored", "ping", PING, status="error", ops_per_s=0, error="READ gave 'x'"))
+        c = cr.Results(rs).cell("xstored", "same-cpu", "ping", PING)
+        self.assertAlmostEqual(c.get("ops_per_s"), 200.0)
+        self.assertEqual(c.reps(), "3/4")
+        self.assertIsNone(c.failure())
+        self.assertEqual(c.spread("ops_per_s"), (100.0, 300.0))
+
+    def test_failure_says_why(self):
+        r = rec("oxenstored", "bigstore", "n=10000 directory_part", status="unsupported", ops_per_s=0,
+                error="DIRECTORY_PART: ENOSYS", params={"phase": "directory_part"})
+        c = cr.Results([r]).cell("oxenstored", "same-cpu", "bigstore", "n=10000 directory_part")
+        self.assertIsNone(c.get("p50_us"))
+        self.assertEqual(c.failure(), "unsupported: DIRECTORY_PART: ENOSYS")
+
+    def test_partial_build_says_how_far(self):
+        r = rec("xenstored", "bigstore", "n=1000000 build", status="timeout", ops_per_s=5000.0,
+                error="stopped by the time limit", nodes=374471, params={"phase": "build"})
+        r["seconds"] = 60.0
+        c = cr.Results([r]).cell("xenstored", "same-cpu", "bigstore", "n=1000000 build")
+        self.assertEqual(c.failure(), "timeout: 374k nodes in 60 s")
+
+    def test_multiline_reasons_stay_on_one_line(self):
+        r = rec("xstore-echo", "guests", "(guests)", status="error", error="usage:\n  a\n  b")
+        self.assertEqual(cr.Results([r]).cells[("xstore-echo", "same-cpu", "guests", "(guests)")].failure(),
+                         "error: usage: a b")
+
+
+def target(title_part):
+    return next(t for t in cr.targets() if title_part in t.title)
+
+
+class Targets(unittest.TestCase):
+    def test_ping_ratio_to_echo(self):
+        res = cr.Results([rec("xstore-echo", "ping", PING, ops_per_s=100000.0),
+                          rec("xstored", "ping", PING, ops_per_s=85000.0)])
+        t = target("Ping-pong")
+        v = t.measure(res, "same-cpu")
+        self.assertAlmostEqual(v, 0.85)
+        self.assertTrue(t.check(v)[0])
+        self.assertFalse(t.check(0.7)[0])
+        self.assertIsNone(t.measure(res, "split"))
+
+    def test_pipeline_against_each_reference(self):
+        v = "read c=16 w=16"
+        res = cr.Results([rec("xstored", "pipeline", v, ops_per_s=1.2e6),
+                          rec("xenstored", "pipeline", v, ops_per_s=2e5),
+                          rec("oxenstored", "pipeline", v, ops_per_s=1.5e5)])
+        c = target("read mix: ≥ 5× C")
+        o = target("read mix: ≥ 7× oxenstored")
+        self.assertAlmostEqual(c.measure(res, "same-cpu"), 6.0)
+        self.assertTrue(c.check(6.0)[0])
+        self.assertAlmostEqual(o.measure(res, "same-cpu"), 8.0)
+        self.assertTrue(o.check(8.0)[0])
+        self.assertFalse(o.check(6.9)[0])
+
+    def test_bootstorm_eagain_must_be_zero_in_every_repetition(self):
+        v = "k=16 writes=30"
+        t = target("zero EAGAIN")
+        res = cr.Results([rec("xstored", "bootstorm", v, eagain_retries=0),
+                          rec("xstored", "bootstorm", v, eagain_retries=2)])
+        self.assertEqual(t.measure(res, "same-cpu"), 2)
+        self.assertFalse(t.check(2)[0])
+        self.assertTrue(t.check(0)[0])
+
+    def test_watch_write_cost_ratio(self):
+        res = cr.Results([rec("xstored", "watch", "watches=0", p50_us=20.0, registration_s=0.0),
+                          rec("xstored", "watch", "watches=100000", p50_us=21.0, registration_s=0.4)])
+        t = target("write p50 with 100k")
+        self.assertAlmostEqual(t.measure(res, "same-cpu"), 1.05)
+        self.assertTrue(t.check(1.05)[0])
+        self.assertFalse(t.check(1.2)[0])
+        reg = target("registered in < 1 s")
+        self.assertAlmostEqual(reg.measure(res, "same-cpu"), 0.4)
+        self.assertTrue(reg.check(0.4)[0])
+
+    def test_bigstore_memory_uses_anonymous_rss(self):
+        v = "n=1000000 build"
+        res = cr.Results([rec("xstored", "bigstore", v, rss_anon_after_kib=60000, rss_after_kib=80000,
+                              params={"phase": "build"}),
+                          rec("oxenstored", "bigstore", v, rss_anon_after_kib=150000, rss_after_kib=170000,
+                              params={"phase": "build"})])
+        t = target("memory (RssAnon)")
+        self.assertAlmostEqual(t.measure(res, "same-cpu"), 0.4)
+        self.assertTrue(t.check(0.4)[0])
+
+
+class Page(unittest.TestCase):
+    def test_page_has_every_part(self):
+        rs = [rec("xstore-echo", "ping", PING, ops_per_s=100000.0),
+              rec("xstored", "ping", PING, ops_per_s=90000.0),
+              rec("xenstored", "ping", PING, ops_per_s=40000.0),
+              rec("oxenstored", "bigstore", "n=10000 directory_part", status="unsupported", ops_per_s=0,
+                  error="DIRECTORY_PART: ENOSYS", params={"phase": "directory_part"})]
+        page = cr.render(rs, {"commands": ["bench/compare.py"], "machine": {"cpu_model": "Test CPU", "cores": 2}})
+        for part in ("# Performance", "bench/compare.py", "Test CPU", "## Targets", "## Comparison",
+                     "## Every number", "unsupported: DIRECTORY_PART: ENOSYS", "| ping read c=1 w=1 | ops/s ↑ |"):
+            self.assertIn(part, page)
+        row = next(l for l in page.splitlines() if l.startswith("| ping read c=1 w=1 | ops/s"))
+        # echo, xstored, C, oxenstored (not run), then xstored/echo, /C, /oxenstored.
+        self.assertIn("| 100k | 90k | 40k | not run | 0.90× | 2.25× | - |", row)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=1)
