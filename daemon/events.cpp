@@ -18,7 +18,7 @@ const store::Node* find_removed(const store::Node* root, std::string_view root_p
     std::string_view comp;
     while (cur && c.next(comp)) {
         parent = cur->perms;
-        cur = cur->children.find(comp);
+        cur = cur->children().find(comp);
     }
     return cur;
 }

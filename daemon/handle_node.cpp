@@ -121,8 +121,8 @@ Result<> Daemon::on_directory(Request& r) {
     if (!path) return std::unexpected(path.error());
     auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
     if (!n) return std::unexpected(n.error());
-    if ((*n)->children.name_bytes() > wire::kPayloadMax) return fail(E2BIG);
-    (*n)->children.for_each([&](const store::Node* c) {
+    if ((*n)->children().name_bytes() > wire::kPayloadMax) return fail(E2BIG);
+    (*n)->children().for_each([&](const store::Node* c) {
         r.out.append(c->name());
         r.out.push_back('\0');
         return true;
@@ -142,19 +142,15 @@ Result<> Daemon::on_directory_part(Request& r) {
     if (!path) return std::unexpected(path.error());
     auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
     if (!n) return std::unexpected(n.error());
-    r.out = std::to_string((*n)->gen);
+    r.out = std::to_string((*n)->gen());
     // Upstream's bound: names are added while their total stays below
     // 4094 - strlen(gen), which keeps the reply within the payload limit.
     const std::size_t budget = wire::kPayloadMax - 2 - r.out.size();
     r.out.push_back('\0');
-    std::size_t pos = 0, taken = 0;
+    std::size_t taken = 0;
     bool complete = true;
-    (*n)->children.for_each([&](const store::Node* c) {
-        std::size_t start = pos;
-        pos += c->name_len + 1u;
-        if (pos <= *offset) return true;  // before the requested offset
-        std::string_view name = c->name();
-        if (start < *offset) name.remove_prefix(*offset - start);  // offset inside a name
+    (*n)->children().for_each_from(*offset, [&](const store::Node* c, std::uint32_t skip) {
+        std::string_view name = c->name().substr(std::min<std::size_t>(skip, c->name_len()));
         if (taken + name.size() >= budget) {
             complete = false;
             return false;

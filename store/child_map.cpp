@@ -15,9 +15,9 @@ using Block = ChildMap::Block;
 
 namespace {
 
-std::uint32_t entry_bytes(const Node* n) { return static_cast<std::uint32_t>(n->name_len) + 1; }
+std::uint32_t entry_bytes(const Node* n) { return ChildMap::entry_size(n); }
 
-LeafBlock* alloc_leaf(std::uint16_t cap) {
+LeafBlock* alloc_leaf(std::uint8_t cap) {
     void* mem = std::malloc(sizeof(LeafBlock) + cap * sizeof(Node*));
     if (!mem) throw std::bad_alloc();
     auto* l = new (mem) LeafBlock();
@@ -25,10 +25,27 @@ LeafBlock* alloc_leaf(std::uint16_t cap) {
     return l;
 }
 
+InnerBlock* alloc_inner() {
+    auto* in = new InnerBlock();
+    in->leaf = false;
+    return in;
+}
+
 LeafBlock* as_leaf(Block* b) { return static_cast<LeafBlock*>(b); }
 const LeafBlock* as_leaf(const Block* b) { return static_cast<const LeafBlock*>(b); }
 InnerBlock* as_inner(Block* b) { return static_cast<InnerBlock*>(b); }
 const InnerBlock* as_inner(const Block* b) { return static_cast<const InnerBlock*>(b); }
+
+// Children and name bytes of a subtree: kept by inner blocks, counted for
+// leaves (at most kLeafMax entries).
+std::uint32_t block_size(const Block* b) { return b->leaf ? b->count : as_inner(b)->size; }
+std::uint32_t block_bytes(const Block* b) {
+    if (!b->leaf) return as_inner(b)->bytes;
+    std::uint32_t n = 0;
+    const LeafBlock* l = as_leaf(b);
+    for (std::uint16_t i = 0; i < l->count; ++i) n += entry_bytes(l->items[i]);
+    return n;
+}
 
 // Byte-wise "a < b". Names are short, so an inline loop beats a memcmp call.
 inline bool name_less(std::string_view a, std::string_view b) {
@@ -60,13 +77,21 @@ std::uint16_t leaf_lower_bound(const LeafBlock* l, std::string_view name) {
     return lo;
 }
 
+void retotal(InnerBlock* t) {
+    t->size = 0;
+    t->bytes = 0;
+    for (std::uint16_t i = 0; i < t->count; ++i) {
+        t->kid_bytes[i] = block_bytes(t->kids[i]);
+        t->size += block_size(t->kids[i]);
+        t->bytes += t->kid_bytes[i];
+    }
+}
+
 Block* clone(const Block* b) {
     if (b->leaf) {
         const LeafBlock* src = as_leaf(b);
         LeafBlock* l = alloc_leaf(src->cap);
         l->count = src->count;
-        l->size = src->size;
-        l->bytes = src->bytes;
         for (std::uint16_t i = 0; i < src->count; ++i) {
             l->items[i] = src->items[i];
             retain(l->items[i]);
@@ -74,16 +99,15 @@ Block* clone(const Block* b) {
         return l;
     }
     const InnerBlock* src = as_inner(b);
-    auto* in = new InnerBlock();
-    in->leaf = false;
+    InnerBlock* in = alloc_inner();
     in->count = src->count;
-    in->cap = src->cap;
     in->size = src->size;
     in->bytes = src->bytes;
     for (std::uint16_t i = 0; i < src->count; ++i) {
         in->kids[i] = src->kids[i];
         ++in->kids[i]->refs;
         in->keys[i] = src->keys[i];
+        in->kid_bytes[i] = src->kid_bytes[i];
     }
     return in;
 }
@@ -104,11 +128,9 @@ std::string_view first_name(const Block* b) {
 // Insert into a leaf that has room (growing it when it is small).
 void leaf_insert(LeafBlock*& l, std::uint16_t pos, Node* child) {
     if (l->count == l->cap) {
-        std::uint16_t cap = static_cast<std::uint16_t>(std::min<int>(l->cap * 2, ChildMap::kLeafMax));
+        auto cap = static_cast<std::uint8_t>(std::min<int>(l->cap * 2, ChildMap::kLeafMax));
         LeafBlock* grown = alloc_leaf(cap);
         grown->count = l->count;
-        grown->size = l->size;
-        grown->bytes = l->bytes;
         std::memcpy(grown->items, l->items, l->count * sizeof(Node*));
         std::free(l);  // unshared, so the items simply move
         l = grown;
@@ -116,8 +138,6 @@ void leaf_insert(LeafBlock*& l, std::uint16_t pos, Node* child) {
     std::memmove(&l->items[pos + 1], &l->items[pos], (l->count - pos) * sizeof(Node*));
     l->items[pos] = child;
     ++l->count;
-    ++l->size;
-    l->bytes += entry_bytes(child);
 }
 
 // Split a full leaf in two halves; returns the new right half.
@@ -127,29 +147,21 @@ LeafBlock* split_leaf(LeafBlock* l) {
     r->count = static_cast<std::uint16_t>(l->count - half);
     std::memcpy(r->items, &l->items[half], r->count * sizeof(Node*));
     l->count = half;
-    r->size = r->count;
-    for (std::uint16_t i = 0; i < r->count; ++i) r->bytes += entry_bytes(r->items[i]);
-    l->size = l->count;
-    l->bytes -= r->bytes;
     return r;
 }
 
 InnerBlock* split_inner(InnerBlock* in) {
     std::uint16_t half = static_cast<std::uint16_t>(in->count / 2);
-    auto* r = new InnerBlock();
-    r->leaf = false;
-    r->cap = ChildMap::kInnerMax;
+    InnerBlock* r = alloc_inner();
     for (std::uint16_t i = half; i < in->count; ++i) {
         r->kids[i - half] = in->kids[i];
         r->keys[i - half] = std::move(in->keys[i]);
-        r->size += in->kids[i]->size;
-        r->bytes += in->kids[i]->bytes;
-    }
+    }  // totals and kid_bytes: retotal below
     r->count = static_cast<std::uint16_t>(in->count - half);
     r->keys[0].clear();
     in->count = half;
-    in->size -= r->size;
-    in->bytes -= r->bytes;
+    retotal(in);
+    retotal(r);
     return r;
 }
 
@@ -178,8 +190,8 @@ Block* insert_into(Block*& b, Node* child) {
     // name of kids[k]; only a split needs a new key.
     ++in->size;
     in->bytes += entry_bytes(child);
+    in->kid_bytes[k] += entry_bytes(child);
     if (!right) return nullptr;
-    // Room for the new kid after position k?
     InnerBlock* target = in;
     InnerBlock* split = nullptr;
     if (in->count == ChildMap::kInnerMax) {
@@ -192,20 +204,10 @@ Block* insert_into(Block*& b, Node* child) {
     for (std::uint16_t i = target->count; i > k + 1; --i) {
         target->kids[i] = target->kids[i - 1];
         target->keys[i] = std::move(target->keys[i - 1]);
-    }
+    }  // kid_bytes: retotal below
     target->kids[k + 1] = right;
     target->keys[k + 1] = std::string(first_name(right));
     ++target->count;
-    // The totals of the half that received the right block already include
-    // the inserted child only when it is `in`; recompute both from the kids.
-    auto retotal = [](InnerBlock* t) {
-        t->size = 0;
-        t->bytes = 0;
-        for (std::uint16_t i = 0; i < t->count; ++i) {
-            t->size += t->kids[i]->size;
-            t->bytes += t->kids[i]->bytes;
-        }
-    };
     retotal(in);
     if (split) retotal(split);
     return split;
@@ -220,8 +222,6 @@ Node* erase_from(Block*& b, std::string_view name) {
         Node* child = l->items[pos];
         std::memmove(&l->items[pos], &l->items[pos + 1], (l->count - pos - 1) * sizeof(Node*));
         --l->count;
-        --l->size;
-        l->bytes -= entry_bytes(child);
         return child;
     }
     auto* in = as_inner(b);
@@ -231,11 +231,13 @@ Node* erase_from(Block*& b, std::string_view name) {
     if (!child) return nullptr;
     --in->size;
     in->bytes -= entry_bytes(child);
-    if (in->kids[k]->size == 0) {
+    in->kid_bytes[k] -= entry_bytes(child);
+    if (block_size(in->kids[k]) == 0) {
         release_block(in->kids[k]);
         for (std::uint16_t i = k; i + 1 < in->count; ++i) {
             in->kids[i] = in->kids[i + 1];
             in->keys[i] = std::move(in->keys[i + 1]);
+            in->kid_bytes[i] = in->kid_bytes[i + 1];
         }
         --in->count;
         in->keys[0].clear();
@@ -247,6 +249,8 @@ Node* erase_from(Block*& b, std::string_view name) {
 
 }  // namespace
 
+std::uint32_t ChildMap::entry_size(const Node* n) { return static_cast<std::uint32_t>(n->name_len()) + 1; }
+
 ChildMap::ChildMap(const ChildMap& other) : root_(other.root_) {
     if (root_) ++root_->refs;
 }
@@ -255,8 +259,8 @@ ChildMap::~ChildMap() {
     if (root_) release_block(root_);
 }
 
-std::uint32_t ChildMap::size() const { return root_ ? root_->size : 0; }
-std::uint32_t ChildMap::name_bytes() const { return root_ ? root_->bytes : 0; }
+std::uint32_t ChildMap::size() const { return root_ ? block_size(root_) : 0; }
+std::uint32_t ChildMap::name_bytes() const { return root_ ? block_bytes(root_) : 0; }
 bool ChildMap::shared() const { return root_ && root_->refs > 1; }
 
 Node* ChildMap::find(std::string_view name) const {
@@ -297,15 +301,12 @@ void ChildMap::insert(Node* child) {
     unshare(root_);
     Block* right = insert_into(root_, child);
     if (!right) return;
-    auto* top = new InnerBlock();
-    top->leaf = false;
-    top->cap = kInnerMax;
+    InnerBlock* top = alloc_inner();
     top->count = 2;
     top->kids[0] = root_;
     top->kids[1] = right;
     top->keys[1] = std::string(first_name(right));
-    top->size = root_->size + right->size;
-    top->bytes = root_->bytes + right->bytes;
+    retotal(top);
     root_ = top;
 }
 
@@ -313,14 +314,14 @@ Node* ChildMap::erase(std::string_view name) {
     if (!find(name)) return nullptr;
     unshare(root_);
     Node* child = erase_from(root_, name);
-    // Collapse an emptied map and inner roots with a single kid.
+    // Collapse inner roots with a single kid, then an emptied map.
     while (root_ && !root_->leaf && as_inner(root_)->count == 1) {
         Block* only = as_inner(root_)->kids[0];
         as_inner(root_)->count = 0;
         delete as_inner(root_);
         root_ = only;
     }
-    if (root_ && root_->size == 0) {
+    if (root_ && block_size(root_) == 0) {
         release_block(root_);
         root_ = nullptr;
     }
@@ -329,7 +330,7 @@ Node* ChildMap::erase(std::string_view name) {
 
 bool ChildMap::same_names(const ChildMap& other) const {
     if (root_ == other.root_) return true;
-    if (size() != other.size() || name_bytes() != other.name_bytes()) return false;
+    if (size() != other.size()) return false;
     // Walk this map with for_each and `other` with an explicit cursor,
     // comparing names pairwise.
     bool equal = true;
@@ -388,21 +389,22 @@ bool check_block(const Block* b, std::string_view lo, std::string_view hi, bool 
             ++size;
             bytes += entry_bytes(l->items[i]);
         }
-    } else {
-        const InnerBlock* in = as_inner(b);
-        if (in->count == 0) return (why = "inner block without kids"), false;
-        for (std::uint16_t i = 0; i < in->count; ++i) {
-            std::string_view klo = i == 0 ? lo : std::string_view(in->keys[i]);
-            bool khas = i + 1 < in->count || has_hi;
-            std::string_view khi = i + 1 < in->count ? std::string_view(in->keys[i + 1]) : hi;
-            std::uint32_t s, by;
-            if (!check_block(in->kids[i], klo, khi, khas, why, s, by)) return false;
-            if (i > 0 && first_name(in->kids[i]) != in->keys[i]) return (why = "stale separator key"), false;
-            size += s;
-            bytes += by;
-        }
+        return true;
     }
-    if (size != b->size || bytes != b->bytes) return (why = "block totals disagree with contents"), false;
+    const InnerBlock* in = as_inner(b);
+    if (in->count == 0) return (why = "inner block without kids"), false;
+    for (std::uint16_t i = 0; i < in->count; ++i) {
+        std::string_view klo = i == 0 ? lo : std::string_view(in->keys[i]);
+        bool khas = i + 1 < in->count || has_hi;
+        std::string_view khi = i + 1 < in->count ? std::string_view(in->keys[i + 1]) : hi;
+        std::uint32_t s, by;
+        if (!check_block(in->kids[i], klo, khi, khas, why, s, by)) return false;
+        if (i > 0 && first_name(in->kids[i]) != in->keys[i]) return (why = "stale separator key"), false;
+        if (by != in->kid_bytes[i]) return (why = "kid byte total disagrees with its contents"), false;
+        size += s;
+        bytes += by;
+    }
+    if (size != in->size || bytes != in->bytes) return (why = "block totals disagree with contents"), false;
     return true;
 }
 

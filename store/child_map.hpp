@@ -5,8 +5,9 @@
 // mutation first unshares the blocks on its path (copying only those), so a
 // change beneath a directory with 10,000 children copies O(log n) small
 // blocks, never the whole list. A block nothing else references is changed in
-// place. Every block keeps the number of children and the bytes of their
-// names (each counted with its NUL) in its subtree.
+// place. Inner blocks keep the number of children and the bytes of their
+// names (each counted with its NUL) in their subtree; a leaf block (at most
+// kLeafMax children) counts them when asked, so it carries an 8-byte header.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,13 @@ public:
     void for_each(F&& fn) const {
         if (root_) walk(root_, fn);
     }
+    // The same, from the child whose entry (its name and a NUL, in the
+    // concatenated list DIRECTORY returns) holds byte `offset`; fn gets
+    // (const Node*, bytes of its entry before `offset`). O(log n) to start.
+    template <class F>
+    void for_each_from(std::uint32_t offset, F&& fn) const {
+        if (root_) walk_from(root_, offset, fn);
+    }
     // Equal names, in order (the DIRECTORY replies of both would match).
     bool same_names(const ChildMap& other) const;
     // Structural self-check (sort order, totals, fill). Returns false and a
@@ -69,23 +77,26 @@ public:
     }
 
     static constexpr std::uint16_t kLeafMax = 64;   // children per leaf block
+    // A child's entry in the DIRECTORY list: its name and a NUL.
+    static std::uint32_t entry_size(const Node* n);
     static constexpr std::uint16_t kInnerMax = 32;  // blocks per inner block
 
 private:
     template <class F>
     static bool walk(const Block* b, F& fn);
+    template <class F>
+    static bool walk_from(const Block* b, std::uint32_t& offset, F& fn);
 
     Block* root_ = nullptr;
 };
 
 struct ChildMap::Block {
     std::uint32_t refs = 1;
-    std::uint32_t size = 0;   // children in this subtree
-    std::uint32_t bytes = 0;  // sum of (name length + 1) in this subtree
     std::uint16_t count = 0;  // entries in this block
-    std::uint16_t cap = 0;    // capacity (leaf blocks grow by doubling)
+    std::uint8_t cap = 0;     // leaf capacity (leaf blocks grow by doubling)
     bool leaf = true;
 };
+static_assert(sizeof(ChildMap::Block) == 8);
 
 namespace detail {
 
@@ -94,6 +105,9 @@ struct LeafBlock : ChildMap::Block {
 };
 
 struct InnerBlock : ChildMap::Block {
+    std::uint32_t size = 0;   // children in this subtree
+    std::uint32_t bytes = 0;  // sum of (name length + 1) in this subtree
+    std::uint32_t kid_bytes[ChildMap::kInnerMax];  // the same sum for each kid
     // keys[i] (i >= 1) is the smallest name in kids[i]; keys[0] is unused.
     std::string keys[ChildMap::kInnerMax];
     ChildMap::Block* kids[ChildMap::kInnerMax];
@@ -112,6 +126,34 @@ bool ChildMap::walk(const Block* b, F& fn) {
     auto* in = static_cast<const detail::InnerBlock*>(b);
     for (std::uint16_t i = 0; i < in->count; ++i)
         if (!walk(in->kids[i], fn)) return false;
+    return true;
+}
+
+template <class F>
+bool ChildMap::walk_from(const Block* b, std::uint32_t& offset, F& fn) {
+    if (b->leaf) {
+        auto* l = static_cast<const detail::LeafBlock*>(b);
+        for (std::uint16_t i = 0; i < l->count; ++i) {
+            const Node* n = l->items[i];
+            std::uint32_t entry = entry_size(n);
+            if (offset >= entry) {
+                offset -= entry;
+                continue;
+            }
+            std::uint32_t skip = offset;
+            offset = 0;
+            if (!fn(n, skip)) return false;
+        }
+        return true;
+    }
+    auto* in = static_cast<const detail::InnerBlock*>(b);
+    for (std::uint16_t i = 0; i < in->count; ++i) {
+        if (offset >= in->kid_bytes[i]) {  // the whole kid lies before the offset
+            offset -= in->kid_bytes[i];
+            continue;
+        }
+        if (!walk_from(in->kids[i], offset, fn)) return false;
+    }
     return true;
 }
 

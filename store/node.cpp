@@ -7,19 +7,26 @@
 
 namespace xs::store {
 
-Node* Node::make(std::string_view name, std::string_view value, PermList* perms,
-                 const ChildMap& children, std::uint64_t gen) {
-    void* mem = std::malloc(sizeof(Node) + name.size() + value.size());
+namespace {
+const ChildMap kNoChildren;  // what a leaf's children() returns
+}
+
+const ChildMap& Node::children() const { return is_dir() ? dir()->children : kNoChildren; }
+
+Node* Node::make(std::string_view name, std::string_view value, PermList* perms, const ChildMap* children,
+                 std::uint64_t gen) {
+    std::size_t dir = children ? sizeof(Dir) : 0;
+    void* mem = std::malloc(sizeof(Node) + dir + name.size() + value.size());
     if (!mem) throw std::bad_alloc();
     Node* n = new (mem) Node();
-    n->name_len = static_cast<std::uint16_t>(name.size());
+    n->name_bits = static_cast<std::uint16_t>(name.size() | (children ? kDirFlag : 0));
     n->value_len = static_cast<std::uint16_t>(value.size());
-    n->gen = gen;
     n->perms = perms;
     retain(perms);
-    n->children = children;
-    if (!name.empty()) std::memcpy(n->data, name.data(), name.size());
-    if (!value.empty()) std::memcpy(n->data + name.size(), value.data(), value.size());
+    if (children) new (n->data) Dir{*children, gen};
+    char* p = n->data + dir;
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
     return n;
 }
 
@@ -29,13 +36,20 @@ namespace {
 using Item = std::uintptr_t;
 constexpr Item kBlockTag = 1;
 
-void free_node(Node* n, std::vector<Item>& work) {
+void destroy(Node* n) {
+    if (n->is_dir()) n->dir_children().~ChildMap();
     release(n->perms);
-    if (ChildMap::Block* b = n->children.release_root()) {
-        if (--b->refs == 0) work.push_back(reinterpret_cast<Item>(b) | kBlockTag);
-    }
     n->~Node();
     std::free(n);
+}
+
+void free_node(Node* n, std::vector<Item>& work) {
+    if (n->is_dir()) {
+        if (ChildMap::Block* b = n->dir_children().release_root()) {
+            if (--b->refs == 0) work.push_back(reinterpret_cast<Item>(b) | kBlockTag);
+        }
+    }
+    destroy(n);
 }
 
 void free_block(ChildMap::Block* b, std::vector<Item>& work) {
@@ -67,10 +81,8 @@ void drain(std::vector<Item>& work) {
 
 void release(Node* n) {
     if (--n->refs != 0) return;
-    if (n->children.empty()) {  // the common case needs no work list
-        release(n->perms);
-        n->~Node();
-        std::free(n);
+    if (!n->is_dir() || n->children().empty()) {  // the common case needs no work list
+        destroy(n);
         return;
     }
     std::vector<Item> work;
@@ -90,7 +102,7 @@ std::uint32_t record_size(std::size_t nperms, std::size_t value_len, std::size_t
 }
 
 std::uint32_t record_size(const Node& n) {
-    return record_size(n.perms->size(), n.value_len, n.children.name_bytes());
+    return record_size(n.perms->size(), n.value_len, n.children().name_bytes());
 }
 
 }  // namespace xs::store

@@ -1,9 +1,11 @@
 // An immutable, reference-counted xenstore node.
 //
-// One allocation holds the header, the name and the value. A node is never
-// changed while anything else references it: the tree copies it first (see
-// Tree::unshare). Freeing is iterative, so a 10,000-deep chain cannot
-// exhaust the stack.
+// One allocation holds a 16-byte header, then (for a directory: a node that
+// has or had children) its child map and generation, then the name and the
+// value. Most nodes are leaves, so they carry neither: that is the larger
+// part of what a node costs. A node is never changed while anything else
+// references it: the tree copies it first. Freeing is iterative, so a
+// 10,000-deep chain cannot exhaust the stack.
 #pragma once
 
 #include <cstdint>
@@ -16,26 +18,51 @@
 namespace xs::store {
 
 struct Node {
-    std::uint32_t refs = 1;
-    std::uint16_t name_len = 0;
-    std::uint16_t value_len = 0;
-    std::uint64_t gen = 0;       // generation of the last change to this node
-    PermList* perms = nullptr;   // owned reference
-    ChildMap children;
-    char data[];                 // name bytes, then value bytes
+    // What a directory adds to the header.
+    struct Dir {
+        ChildMap children;
+        std::uint64_t gen;  // generation of the last change to this node
+    };
 
-    std::string_view name() const { return {data, name_len}; }
-    std::string_view value() const { return {data + name_len, value_len}; }
+    std::uint32_t refs = 1;
+    std::uint16_t name_bits = 0;  // name length, kDirFlag for a directory
+    std::uint16_t value_len = 0;
+    PermList* perms = nullptr;    // owned reference
+    alignas(8) char data[];       // [Dir], name bytes, value bytes
+
+    static constexpr std::uint16_t kDirFlag = 0x8000;
+
+    bool is_dir() const { return name_bits & kDirFlag; }
+    std::uint16_t name_len() const { return name_bits & ~kDirFlag; }
+    std::string_view name() const { return {data + dir_size(), name_len()}; }
+    std::string_view value() const { return {data + dir_size() + name_len(), value_len}; }
     const PermList& permissions() const { return *perms; }
     DomId owner() const { return perms->owner().domid; }
 
-    // refs == 1; takes a new reference on `perms`, shares `children`.
-    static Node* make(std::string_view name, std::string_view value, PermList* perms,
-                      const ChildMap& children, std::uint64_t gen);
+    // Children (an empty map for a leaf) and generation (0 for a leaf: the
+    // generation only matters to DIRECTORY_PART).
+    const ChildMap& children() const;
+    std::uint64_t gen() const { return is_dir() ? dir()->gen : 0; }
+    // Directories only.
+    ChildMap& dir_children() { return dir()->children; }
+    void set_gen(std::uint64_t g) {
+        if (is_dir()) dir()->gen = g;
+    }
+
+    // refs == 1; takes a new reference on `perms`. `children` null: a leaf;
+    // otherwise a directory sharing that map.
+    static Node* make(std::string_view name, std::string_view value, PermList* perms, const ChildMap* children,
+                      std::uint64_t gen);
+
+private:
+    std::size_t dir_size() const { return is_dir() ? sizeof(Dir) : 0; }
+    Dir* dir() { return reinterpret_cast<Dir*>(data); }
+    const Dir* dir() const { return reinterpret_cast<const Dir*>(data); }
 };
+static_assert(sizeof(Node) == 16);
 
 inline constexpr std::size_t kMaxValue = 0xFFFF;
-inline constexpr std::size_t kMaxName = 0xFFFF;
+inline constexpr std::size_t kMaxName = 0x7FFF;
 
 inline void retain(Node* n) { ++n->refs; }
 void release(Node* n);                  // frees iteratively when the last reference goes

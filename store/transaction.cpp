@@ -23,7 +23,7 @@ std::uint64_t reply_digest(const Node& n, ReadKind kind) {
     switch (kind) {
         case ReadKind::Value: f.add(n.value()); break;
         case ReadKind::Children:
-            n.children.for_each([&](const Node* c) {
+            n.children().for_each([&](const Node* c) {
                 f.add(c->name());
                 f.add_byte(0);
                 return true;

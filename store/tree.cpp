@@ -15,7 +15,7 @@ namespace {
 // shares the permissions and the child map, so it is O(1).
 void unshare(Node*& n) {
     if (n->refs == 1) return;
-    Node* copy = Node::make(n->name(), n->value(), n->perms, n->children, n->gen);
+    Node* copy = Node::make(n->name(), n->value(), n->perms, n->is_dir() ? &n->children() : nullptr, n->gen());
     --n->refs;  // still referenced elsewhere
     n = copy;
 }
@@ -23,18 +23,35 @@ void unshare(Node*& n) {
 void set_value(Node*& slot, std::string_view value, std::uint64_t gen) {
     Node* n = slot;
     if (n->value_len == value.size()) {
-        if (!value.empty()) std::memcpy(n->data + n->name_len, value.data(), value.size());
-        n->gen = gen;
+        if (!value.empty()) std::memcpy(const_cast<char*>(n->value().data()), value.data(), value.size());
+        n->set_gen(gen);
         return;
     }
-    slot = Node::make(n->name(), value, n->perms, n->children, gen);
+    slot = Node::make(n->name(), value, n->perms, n->is_dir() ? &n->children() : nullptr, gen);
     release(n);
 }
 
 void set_perms_of(Node* n, PermRef perms, std::uint64_t gen) {
     release(n->perms);
     n->perms = perms.detach();
-    n->gen = gen;
+    n->set_gen(gen);
+}
+
+// The children of the (unshared) node in `slot`, making it a directory
+// first if it is a leaf.
+ChildMap& children_of(Node*& slot) {
+    if (!slot->is_dir()) {
+        ChildMap none;
+        Node* dir = Node::make(slot->name(), slot->value(), slot->perms, &none, slot->gen());
+        release(slot);
+        slot = dir;
+    }
+    return slot->dir_children();
+}
+
+// The slot of child `name` of the unshared node `n`, or nullptr.
+Node** child_slot(Node* n, std::string_view name) {
+    return n->is_dir() ? n->dir_children().find_slot(name) : nullptr;
 }
 
 // Permissions for a node created by `caller` beneath `inherited`: the same
@@ -54,8 +71,8 @@ void account_subtree(const Node* top, std::size_t top_len, Deltas& d, int sign) 
         auto [n, len] = stack.back();
         stack.pop_back();
         d.add(n->owner(), sign, sign * charged_bytes(*n, len));
-        n->children.for_each([&](const Node* c) {
-            stack.emplace_back(c, child_path_len(len, c->name_len));
+        n->children().for_each([&](const Node* c) {
+            stack.emplace_back(c, child_path_len(len, c->name_len()));
             return true;
         });
     }
@@ -71,9 +88,9 @@ Tree Tree::initial(DomId priv, std::uint64_t& generation) {
                                         PermEntry{kDomidAny, kAccessRead, false}});
     Tree t;
     ChildMap none;
-    t.root_ = NodeRef(Node::make("", "", owner_only.get(), none, ++generation));
-    t.intro_ = NodeRef(Node::make(kIntroduceDomain, "", owner_only.get(), none, ++generation));
-    t.release_ = NodeRef(Node::make(kReleaseDomain, "", release_perms.get(), none, ++generation));
+    t.root_ = NodeRef(Node::make("", "", owner_only.get(), &none, ++generation));
+    t.intro_ = NodeRef(Node::make(kIntroduceDomain, "", owner_only.get(), nullptr, ++generation));
+    t.release_ = NodeRef(Node::make(kReleaseDomain, "", release_perms.get(), nullptr, ++generation));
     OpContext ctx{Caller{priv, true, std::nullopt}, Budget{}, &generation};
     for (const char* p : {"/local/domain", "/tool/xenstored"}) (void)t.mkdir(ctx, p);
     return t;
@@ -88,7 +105,7 @@ const Node* Tree::lookup(std::string_view path) const {
     const Node* cur = root_.get();
     Components c(path);
     std::string_view comp;
-    while (cur && c.next(comp)) cur = cur->children.find(comp);
+    while (cur && c.next(comp)) cur = cur->children().find(comp);
     return cur;
 }
 
@@ -107,7 +124,7 @@ Tree::Resolved Tree::resolve(std::string_view path) const {
     Components c(path);
     std::string_view comp;
     while (c.next(comp)) {
-        const Node* next = cur->children.find(comp);
+        const Node* next = cur->children().find(comp);
         if (!next) {
             r.ancestor = cur;
             r.ancestor_len = len;
@@ -145,7 +162,7 @@ Node** Tree::mutable_slot(std::string_view path) {
         Components c(path);
         std::string_view comp;
         while (c.next(comp)) {
-            slot = (*slot)->children.find_slot(comp);
+            slot = child_slot(*slot, comp);
             unshare(*slot);
         }
         return slot;
@@ -164,7 +181,7 @@ Node** Tree::mutable_existing(std::string_view path, const Node** parent) {
     Components c(path);
     std::string_view comp;
     while (c.next(comp)) {
-        Node** next = (*slot)->children.find_slot(comp);
+        Node** next = child_slot(*slot, comp);
         if (!next) return nullptr;
         up = *slot;
         slot = next;
@@ -190,7 +207,7 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     if (!(access_for(ctx.caller, n.permissions()) & kAccessWrite)) return fail(EACCES);
     std::int64_t growth = static_cast<std::int64_t>(value.size()) - n.value_len;
     if (ctx.budget.enforced) {
-        std::uint32_t size = record_size(n.perms->size(), value.size(), n.children.name_bytes());
+        std::uint32_t size = record_size(n.perms->size(), value.size(), n.children().name_bytes());
         if (ctx.budget.node_size && size > ctx.budget.node_size) return fail(ENOSPC);
         if (n.owner() == ctx.caller.domid && growth > ctx.budget.memory_left) return fail(ENOSPC);
     }
@@ -248,18 +265,18 @@ Result<Effects> Tree::create(const OpContext& ctx, std::string_view path, std::s
     }
 
     // Build the new chain bottom-up, then hang it under the ancestor.
-    Node* chain = nullptr;
+    Node* chain = nullptr;  // the new leaf, then directories above it
     for (std::size_t i = names.size(); i-- > 0;) {
         ChildMap kids;
         if (chain) kids.insert(chain);
         chain = Node::make(names[i], i + 1 == names.size() ? value : std::string_view(), perms.get(),
-                           kids, ++*ctx.generation);
+                           chain ? &kids : nullptr, ++*ctx.generation);
     }
     std::string_view anc_path = path.substr(0, r.ancestor_len);
     Node** aslot = mutable_slot(anc_path);
     DomId anc_owner = (*aslot)->owner();
-    (*aslot)->children.insert(chain);
-    (*aslot)->gen = ++*ctx.generation;
+    children_of(*aslot).insert(chain);
+    (*aslot)->set_gen(++*ctx.generation);
 
     Effects e;
     e.deltas.add(owner, k, new_bytes);
@@ -272,8 +289,8 @@ Result<Effects> Tree::create(const OpContext& ctx, std::string_view path, std::s
 Effects Tree::remove_subtree(std::string_view path, std::uint64_t& generation) {
     std::string_view name = basename_of(path);
     Node** pslot = mutable_slot(parent_of(path));
-    NodeRef removed((*pslot)->children.erase(name));
-    (*pslot)->gen = ++generation;
+    NodeRef removed((*pslot)->dir_children().erase(name));
+    (*pslot)->set_gen(++generation);
     Effects e;
     e.deltas.add((*pslot)->owner(), 0, -static_cast<std::int64_t>(name.size() + 1));
     account_subtree(removed.get(), path.size(), e.deltas, -1);
@@ -309,7 +326,7 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     if (!ctx.caller.privileged && new_owner != old_owner) return fail(EPERM);
     std::size_t len = path.size();
     std::int64_t old_bytes = charged_bytes(n, len);
-    std::int64_t new_bytes = record_size(perms->size(), n.value_len, n.children.name_bytes()) +
+    std::int64_t new_bytes = record_size(perms->size(), n.value_len, n.children().name_bytes()) +
                              static_cast<std::int64_t>(len);
     if (ctx.budget.enforced) {
         if (ctx.budget.node_size && new_bytes - static_cast<std::int64_t>(len) > ctx.budget.node_size)
@@ -340,7 +357,7 @@ void Tree::for_each_node(const std::function<void(std::string_view, const Node&)
         fn(path, *n);
         // Push in reverse so children are visited in name order.
         std::vector<const Node*> kids;
-        n->children.for_each([&](const Node* c) {
+        n->children().for_each([&](const Node* c) {
             kids.push_back(c);
             return true;
         });
@@ -407,7 +424,7 @@ bool Tree::check(std::string& problems) const {
         if (!n.perms || n.perms->size() == 0) problem(path, "node without permissions");
         if (path != "/" && n.name() != basename_of(path)) problem(path, "name differs from its key");
         const char* why = nullptr;
-        if (!n.children.check(why)) problem(path, why);
+        if (!n.children().check(why)) problem(path, why);
     });
     return problems.empty();
 }

@@ -15,7 +15,7 @@ namespace {
 PermRef g_perms = make_perms({{0, kAccessNone, false}});
 
 Node* leaf(const std::string& name, const std::string& value = "") {
-    return Node::make(name, value, g_perms.get(), ChildMap(), 1);
+    return Node::make(name, value, g_perms.get(), nullptr, 1);
 }
 
 // Compare a map with a reference model, names and values in order.
@@ -89,7 +89,7 @@ TEST_CASE("randomised operations against a std::map, with snapshots staying inta
             // Replace the child in place, as the tree does on a write.
             std::string v = "w" + std::to_string(step);
             Node* old = *slot;
-            *slot = Node::make(old->name(), v, old->perms, old->children, 2);
+            *slot = Node::make(old->name(), v, old->perms, nullptr, 2);
             release(old);
             ref[name] = v;
         }
@@ -136,4 +136,31 @@ TEST_CASE("same_names compares child lists, not identity") {
     release(b.erase("x7"));
     b.insert(leaf("x7a"));
     CHECK_FALSE(a.same_names(b));
+}
+
+TEST_CASE("for_each_from starts at the entry holding a byte offset, in maps of every size") {
+    std::mt19937 rng(99);
+    for (int n : {0, 1, 5, 64, 65, 700, 5000}) {
+        ChildMap m;
+        std::string flat;  // the DIRECTORY list: names each followed by a NUL
+        std::map<std::string, std::string> ref;
+        for (int i = 0; i < n; ++i) ref["name" + std::to_string(rng() % 100000)] = "";
+        for (auto& [k, v] : ref) m.insert(leaf(k));
+        for (auto& [k, v] : ref) flat += k + '\0';
+        const char* why = nullptr;
+        REQUIRE(m.check(why));
+        for (int trial = 0; trial < 50; ++trial) {
+            std::uint32_t offset = flat.empty() ? 0 : static_cast<std::uint32_t>(rng() % (flat.size() + 3));
+            std::string got;
+            m.for_each_from(offset, [&](const Node* c, std::uint32_t skip) {
+                got.append(c->name().substr(std::min<std::size_t>(skip, c->name().size())));
+                got.push_back('\0');
+                return true;
+            });
+            std::string want = offset < flat.size() ? flat.substr(offset) : std::string();
+            CAPTURE(n);
+            CAPTURE(offset);
+            CHECK(got == want);
+        }
+    }
 }

@@ -106,11 +106,12 @@ TEST_CASE("error masking: missing nodes under unreadable parents are EACCES") {
 TEST_CASE("mkdir of an existing node changes nothing") {
     Fixture f;
     REQUIRE(f.write(priv(), "/a", "keep"));
-    std::uint64_t g = f.tree.lookup("/a")->gen;
+    REQUIRE(f.write(priv(), "/a/kid", ""));
+    std::uint64_t g = f.tree.lookup("/a")->gen();
     auto r = f.mkdir(priv(), "/a");
     REQUIRE(r);
     CHECK(r->changes.empty());
-    CHECK(f.tree.lookup("/a")->gen == g);
+    CHECK(f.tree.lookup("/a")->gen() == g);
     CHECK(f.read(priv(), "/a").value() == "keep");
     auto c = f.mkdir(priv(), "/b/c");
     REQUIRE(c);
@@ -127,7 +128,7 @@ TEST_CASE("rm removes whole subtrees; missing nodes with a parent are fine") {
     REQUIRE(r->changes.size() == 1);
     CHECK(r->changes[0].path == "/local/domain/5/a");
     REQUIRE(r->changes[0].removed);
-    CHECK(r->changes[0].removed->children.size() == 2);
+    CHECK(r->changes[0].removed->children().size() == 2);
     CHECK(f.tree.lookup("/local/domain/5/a") == nullptr);
     CHECK(f.rm(guest(5), "/local/domain/5/a"));         // parent exists: OK
     CHECK(err(f.rm(guest(5), "/local/domain/5/a/b")) == ENOENT);
@@ -225,19 +226,27 @@ TEST_CASE("snapshots are O(1) and never change") {
     CHECK(problems.empty());
 }
 
-TEST_CASE("generations: unique, bumped on change, parents bumped when children change") {
+TEST_CASE("generations: directories get one, bumped on their changes and their children's") {
     Fixture f;
     REQUIRE(f.write(priv(), "/g", "1"));
-    std::uint64_t g1 = f.tree.lookup("/g")->gen;
-    std::uint64_t root1 = f.tree.lookup("/")->gen;
-    REQUIRE(f.write(priv(), "/g", "2"));
-    CHECK(f.tree.lookup("/g")->gen > g1);
-    CHECK(f.tree.lookup("/")->gen == root1);
+    CHECK(f.tree.lookup("/g")->gen() == 0);  // a leaf: nothing to list, no generation
+    CHECK_FALSE(f.tree.lookup("/g")->is_dir());
+    std::uint64_t root1 = f.tree.lookup("/")->gen();
     REQUIRE(f.write(priv(), "/g/child", ""));
-    std::uint64_t g2 = f.tree.lookup("/g")->gen;
+    const Node* g = f.tree.lookup("/g");
+    REQUIRE(g->is_dir());  // its first child made it a directory
+    CHECK(g->value() == "1");
+    std::uint64_t g1 = g->gen();
+    CHECK(g1 > root1);
+    REQUIRE(f.write(priv(), "/g", "2"));
+    std::uint64_t g2 = f.tree.lookup("/g")->gen();
     CHECK(g2 > g1);
+    REQUIRE(f.write(priv(), "/g/child", "x"));  // a grandchild's value: not this node's change
+    CHECK(f.tree.lookup("/g")->gen() == g2);
+    REQUIRE(f.write(priv(), "/g/other", ""));
+    CHECK(f.tree.lookup("/g")->gen() > g2);
     (void)f.read(priv(), "/g");
-    CHECK(f.tree.lookup("/g")->gen == g2);
+    CHECK(f.tree.lookup("/")->gen() == root1);  // "/" lost and gained no child
 }
 
 TEST_CASE("domain removal deletes owned nodes and strips entries naming it") {
