@@ -1,5 +1,6 @@
 #include "tools/fakexen/domains.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ Result<std::shared_ptr<Host>> init_host(const std::string& dir) {
     auto lock = h.lock();
     if (auto r = write_zero_file(h.xsd_kva_path(), kPageSize); !r) return std::unexpected(r.error());
     start_record(h, h.domain(0), kDomFlagControl);
+    h.header().domid_end = 1;
     // What dom0's kernel does at boot when xenstored runs in dom0: an unbound
     // port of its own, published in /proc/xen/xsd_port.
     auto port = alloc_unbound_locked(h, 0, 0);
@@ -67,6 +69,7 @@ Result<DomainInfo> create_domain(Host& host, DomId domid, std::uint32_t flags) {
         return std::unexpected(r.error());
     DomainRecord old = d;
     start_record(host, d, flags);
+    if (domid >= host.header().domid_end) host.header().domid_end = domid + 1u;
     auto port = alloc_unbound_locked(host, domid, 0);
     if (!port) {
         d = old;
@@ -117,7 +120,9 @@ Result<DomainInfo> domain_info(Host& host, DomId domid) {
 std::vector<DomainInfo> list_domains(Host& host, DomId first, std::size_t max) {
     std::vector<DomainInfo> out;
     auto lock = host.lock();
-    for (std::uint32_t id = first; id < kMaxDomains && out.size() < max; ++id) {
+    // Like the hypervisor's domain list, only as long as the domains created.
+    std::uint32_t end = std::min<std::uint32_t>(host.header().domid_end, kMaxDomains);
+    for (std::uint32_t id = first; id < end && out.size() < max; ++id) {
         const DomainRecord& d = host.domain(static_cast<DomId>(id));
         if (domain_exists(d.state)) out.push_back({static_cast<DomId>(id), d});
     }

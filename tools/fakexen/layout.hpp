@@ -111,7 +111,7 @@ struct HostHeader {
     std::uint64_t host_id;          // random; names the wake-up sockets of this host
     std::uint64_t next_unique_id;   // last domain unique id handed out
     std::uint32_t next_generation;  // last handle generation handed out
-    std::uint32_t pad1;
+    std::uint32_t domid_end;        // one past the highest domid ever created: where scans stop
     pthread_mutex_t lock;
 };
 
