@@ -51,11 +51,6 @@ public:
     void attach_hypervisor(std::unique_ptr<transport::Hypervisor> hv);
     // The store domain's own ring (the page and port files of the config).
     Result<> introduce_store_domain();
-    bool stopping() const { return stopping_; }
-
-    // For tests and CONTROL: the state.
-    const store::Store& store() const { return store_; }
-    std::size_t connections() const { return conns_.size(); }
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -148,7 +143,6 @@ private:
     void destroy_domain(DomId domid);
     void check_domains();
     void on_event_channel();
-    bool domain_exists(DomId id);
     Domain* known_domain(DomId id);  // existing record, or one for a live domain
     bool perm_domain_valid(DomId id, const Connection& caller);
 

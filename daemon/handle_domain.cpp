@@ -126,12 +126,10 @@ Result<> Daemon::on_set_feature(Request& r) {
 
 // ---------------------------------------------------------------- domain facts
 
-// Without a hypervisor connection every domid counts as existing: no guest
-// can connect then, so there is nothing to protect.
-bool Daemon::domain_exists(DomId id) { return known_domain(id) != nullptr; }
-
 // The domain's record, created for a domain the hypervisor says exists (so
 // its death is noticed later, and with it the permissions naming it).
+// Without a hypervisor connection every domid counts as existing: no guest
+// can connect then, so there is nothing to protect.
 Domain* Daemon::known_domain(DomId id) {
     if (Domain* d = domains_.find(id)) return d;
     if (id >= kDomidFirstReserved) return nullptr;

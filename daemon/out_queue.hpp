@@ -40,9 +40,6 @@ public:
     std::size_t bytes() const { return bytes_; }
     std::size_t replies() const { return replies_; }
     std::size_t events() const { return q_.size() - replies_; }
-    const OutMsg& front() const { return q_.front(); }
-    // Bytes of the front message already written.
-    std::size_t front_offset() const { return head_off_; }
 
     // Fill `iov` with up to `max` unsent spans, oldest first; returns the count.
     std::size_t gather(iovec* iov, std::size_t max) const;
