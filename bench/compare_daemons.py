@@ -114,6 +114,16 @@ class Daemon:
         self.stop()
         raise DaemonError(f"{self.name} did not listen on {self.socket} within {timeout} s")
 
+    @staticmethod
+    def _reference_env(env):
+        # Debian's daemons load our fake-Xen libraries; in a sanitizer build
+        # of those, the runtimes must be preloaded (and their leaks are not ours).
+        preload = env.get("XSTORED_SANITIZER_PRELOAD")
+        if preload:
+            env["LD_PRELOAD"] = preload
+            env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+        return env
+
     def _command(self):
         env = dict(os.environ)
         if self.name == "xstore-echo":
@@ -125,10 +135,12 @@ class Daemon:
                     "--xsd-kva", os.path.join(self.host, "xsd_kva"),
                     "--xsd-port", os.path.join(self.host, "xsd_port")], env
         if self.name == "xenstored":
+            env = self._reference_env(env)
             env["XENSTORED_RUNDIR"] = self.rundir
             return [self.bin.fakexen, "--host", self.host, "exec", "--",
                     reference_binary("xenstored"), "-N"], env
         if self.name == "oxenstored":
+            env = self._reference_env(env)
             conf = self._oxenstored_conf()
             return [self.bin.fakexen, "--host", self.host, "exec", "--rundir", self.rundir, "--",
                     reference_binary("oxenstored"), "--no-fork", "--no-access-log",
