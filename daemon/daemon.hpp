@@ -89,6 +89,7 @@ private:
     void fire(const store::Change& ch, const Connection* source);
     void deliver(const watch::Watch& w, std::string_view event_path, const store::PermList* before,
                  const store::PermList* after, const store::PermList* parent, const Connection* source);
+    bool queue_event(Connection& c, std::string_view event, Clock::time_point deadline, DomId src);
     void fire_special(std::string_view name, DomId domid);
     void fire_special_plain(std::string_view name);
     void fire_special_numbered(std::string_view name, DomId domid);

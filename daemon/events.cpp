@@ -55,6 +55,15 @@ void Daemon::fire(const store::Change& ch, const Connection* source) {
     });
 }
 
+// Queue one watch event for `c` (false: the same event is already waiting),
+// traced and charged to the watcher's memory like any output.
+bool Daemon::queue_event(Connection& c, std::string_view event, Clock::time_point deadline, DomId src) {
+    if (!c.out.push_event(event, deadline, src)) return false;
+    if (log::trace_enabled()) log::trace_io(log::Direction::Out, c.id(), c.domid(), "WATCH_EVENT", event);
+    if (Domain* d = charged(c)) d->usage.add(quota::Item::Memory, static_cast<std::int64_t>(wire::kHeaderSize + event.size()));
+    return true;
+}
+
 void Daemon::deliver(const watch::Watch& w, std::string_view event_path, const store::PermList* before,
                      const store::PermList* after, const store::PermList* parent, const Connection* source) {
     Connection* c = find(w.conn);
@@ -90,9 +99,7 @@ void Daemon::deliver(const watch::Watch& w, std::string_view event_path, const s
     // work until it leaves the queue.
     DomId src = 0xFFFF;
     if (source && !source->privileged() && source->kind() == Connection::Kind::Ring) src = source->domid();
-    if (!c->out.push_event(event_buf_, deadline, src)) return;  // identical event already waiting
-    if (log::trace_enabled()) log::trace_io(log::Direction::Out, c->id(), c->domid(), "WATCH_EVENT", event_buf_);
-    if (Domain* d = charged(*c)) d->usage.add(quota::Item::Memory, static_cast<std::int64_t>(wire::kHeaderSize + len));
+    if (!queue_event(*c, event_buf_, deadline, src)) return;  // identical event already waiting
     if (src != 0xFFFF) domains_.get(src).usage.add(quota::Item::Outstanding, 1);
     if (deadline != Clock::time_point{} && (next_deadline_ == Clock::time_point{} || deadline < next_deadline_))
         next_deadline_ = deadline;

@@ -40,10 +40,7 @@ Result<> Daemon::on_watch(Request& r) {
     initial.push_back('\0');
     initial.append(args[1]);
     initial.push_back('\0');
-    if (r.conn.out.push_event(initial, Clock::time_point{}, 0xFFFF)) {
-        if (Domain* d = charged(r.conn))
-            d->usage.add(quota::Item::Memory, static_cast<std::int64_t>(wire::kHeaderSize + initial.size()));
-    }
+    queue_event(r.conn, initial, Clock::time_point{}, 0xFFFF);
     r.replied = true;
     return {};
 }

@@ -91,3 +91,15 @@ TEST_CASE("-T traces requests; SIGHUP reopens the file under its name") {
     CHECK(slurp(trace).find("/traced/third") != std::string::npos);
     CHECK(slurp(rotated).find("/traced/third") == std::string::npos);
 }
+
+TEST_CASE("-T traces every watch event sent, the initial one included") {
+    Harness h(DaemonOptions::with_args({"-T", "{dir}/trace.log"}));
+    auto& c = h.client();
+    REQUIRE(outcome(c.watch("/traced", "initial-tok")) == "OK");
+    REQUIRE(outcome(c.write("/traced/node", "1")) == "OK");
+    REQUIRE(sync(c));
+    std::string text = slurp(h.daemon().dir().file("trace.log"));
+    // One line per event: the initial one for /traced, then the write's.
+    CHECK(text.find("WATCH_EVENT (/traced initial-tok )") != std::string::npos);
+    CHECK(text.find("WATCH_EVENT (/traced/node initial-tok )") != std::string::npos);
+}
