@@ -1,10 +1,12 @@
 // libFuzzer target: the production daemon core (dispatch, store,
-// transactions, watches, accounting, flow control) driven by a fuzzed script
-// of three socket clients: messages with fuzzed headers and payloads, raw
-// bytes, hangups, clients that stop reading, partial sends. The oracles:
-// no crash or sanitizer report, the event-loop contract kept, every reply
-// well formed, and CONTROL check finding the store and accounts consistent
-// at the end. docs/fuzzing.md explains how to run it.
+// transactions, watches, accounting, quotas, flow control, guest rings and
+// domain deaths) driven by a fuzzed script of two dom0 socket clients and
+// two guests on a fake Xen host: messages with fuzzed headers and payloads,
+// raw bytes, hangups, clients that stop reading, partial sends, hostile ring
+// indices, reconnections, guests dying. The oracles: no crash or sanitizer
+// report, the event-loop contract kept, every socket reply well formed,
+// output drained once everybody reads, and CONTROL check finding the store
+// and accounts consistent at the end. docs/fuzzing.md explains it.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include "daemon/config/log.hpp"
 #include "daemon/daemon.hpp"
 #include "tests/fuzz/fake_loop.hpp"
+#include "tests/fuzz/guest_host.hpp"
 #include "tests/fuzz/script.hpp"
 #include "tests/fuzz/streams.hpp"
 #include "transport/wire.hpp"
@@ -22,7 +25,8 @@
 namespace xs::fuzz {
 namespace {
 
-constexpr int kClients = 3;
+constexpr int kSockets = 2;                           // clients 0, 1: dom0 tools
+constexpr int kClients = kSockets + GuestHost::kGuests;  // 2, 3: guests (domains 1, 2)
 constexpr int kMaxRounds = 64;  // turns to let output drain at the end
 
 [[noreturn]] void fail(const std::string& why) {
@@ -30,19 +34,33 @@ constexpr int kMaxRounds = 64;  // turns to let output drain at the end
     std::abort();
 }
 
-// Small bounds, so that flow control and event dropping are reached.
+// Small bounds, so that flow control, quotas and event dropping are
+// reached. No write-rate limit: it follows the wall clock, and the fuzzer
+// must replay inputs exactly.
 daemon::Config fuzz_config() {
     daemon::Config cfg;
     cfg.rundir = "/nonexistent";
     cfg.socket_queue_bytes = 64 * 1024;
     cfg.event_queue = 64;
+    cfg.write_rate = 0;
+    using quota::Item;
+    for (auto [item, value] : {std::pair{Item::Nodes, 24u}, {Item::Watches, 4u}, {Item::Outstanding, 4u},
+                               {Item::Memory, 8192u}, {Item::Transactions, 2u}, {Item::TransactionNodes, 16u},
+                               {Item::NodePermissions, 4u}, {Item::PathMax, 64u}, {Item::NodeSize, 512u}})
+        cfg.limits[item] = value;
     return cfg;
 }
 
 class Driver {
 public:
-    Driver() : cfg_(fuzz_config()), daemon_(cfg_, loop_) {
-        for (Client& c : clients_) connect(c);
+    Driver() : cfg_(fuzz_config()), daemon_(cfg_, loop_), host_(GuestHost::get()) {
+        host_.prepare();
+        std::string why;
+        auto hv = transport::Hypervisor::open(why);
+        if (!hv) fail("no fake hypervisor: " + why);
+        daemon_.attach_hypervisor(std::move(hv));
+        for (int k = 0; k < kClients; ++k) connect(clients_[k], k);
+        for (int i = 0; i < GuestHost::kGuests; ++i) introduce(i);
     }
 
     void run(Script& s) {
@@ -52,22 +70,38 @@ public:
 
 private:
     struct Client {
-        daemon::ConnId id = 0;
+        daemon::ConnId id = 0;  // sockets
+        int guest = -1;         // guests: index in the host
         InputGuard guard;
         OutputCheck check;
-        std::string backlog;   // input the daemon is not reading yet (the kernel would hold it)
+        std::string backlog;   // input not taken yet (the kernel or the ring would hold it)
         bool stalled = false;  // not reading its replies
     };
 
-    void connect(Client& c) {
+    void connect(Client& c, int k) {
         c = Client{};
+        if (k >= kSockets) {
+            c.guest = k - kSockets;
+            return;
+        }
         c.id = daemon_.on_accept(-1, -1);
         if (c.id == 0) fail("connection refused");
     }
 
+    // As a toolstack does: the guest owns its home, then INTRODUCE.
+    void introduce(int i) {
+        std::string id = std::to_string(host_.domid(i));
+        std::string home = "/local/domain/" + id;
+        auto rec = host_.record(i);
+        std::string gfn = std::to_string(rec.ring_gfn), port = std::to_string(rec.store_port);
+        std::string replies = request(wire::kMkdir, {home}) + request(wire::kSetPerms, {home, "n" + id}) +
+                              request(wire::kIntroduce, {id, gfn, port});
+        if (replies != std::string("OK\0OK\0OK\0", 9)) fail("setting up guest " + id + ": " + replies);
+    }
+
     void step(Script& s) {
         std::uint8_t op = s.byte();
-        Client& c = clients_[(op & 3) % kClients];
+        Client& c = clients_[op & 3];
         switch ((op >> 2) % 8) {
             case 0:
             case 1:
@@ -75,19 +109,31 @@ private:
             case 3: deliver(c, s.bytes(s.byte() % 64)); break;
             case 4: turn(); break;
             case 5: c.stalled = !c.stalled; break;
-            case 6: hang_up(c); break;
-            default: complete_send(c, s.byte()); break;
+            case 6: c.guest < 0 ? hang_up(c) : mischief(c, s); break;
+            default: complete(c, s.byte()); break;
         }
-        for (Client& k : clients_)
-            if (loop_.closed(k.id)) connect(k);  // the daemon dropped it: a new client takes its place
+        for (int k = 0; k < kSockets; ++k)
+            if (loop_.closed(clients_[k].id)) connect(clients_[k], k);  // the daemon dropped it: a new client
     }
 
     void deliver(Client& c, std::string_view bytes) {
         c.backlog += c.guard.pass(bytes);
-        if (c.backlog.empty() || !loop_.reading(c.id)) return;
+        if (c.backlog.empty()) return;
+        if (c.guest >= 0) {
+            if (!host_.alive(c.guest)) return c.backlog.clear();
+            auto n = host_.guest(c.guest).write_raw(c.backlog);  // as much as fits, then a kick
+            if (n) c.backlog.erase(0, *n);
+            return kicks();
+        }
+        if (!loop_.reading(c.id)) return;
         std::string now;
         now.swap(c.backlog);
         daemon_.on_receive(c.id, now);
+    }
+
+    // The daemon's event channel fd is readable whenever a guest kicked.
+    void kicks() {
+        for (int token : loop_.watched()) daemon_.on_readable(token);
     }
 
     void hang_up(Client& c) {
@@ -95,11 +141,30 @@ private:
         daemon_.on_hangup(id);
         daemon_.on_turn_end();
         if (!loop_.closed(id)) fail("a hung-up connection was not closed by the end of the turn");
-        connect(c);
+        connect(c, static_cast<int>(&c - clients_));
     }
 
-    // Complete the send in flight on `c`: all of it (selector 0) or part.
-    void complete_send(Client& c, std::uint8_t selector) {
+    // What a hostile or unlucky guest does to its page and its domain.
+    void mischief(Client& c, Script& s) {
+        ring::Interface& page = host_.guest(c.guest).page();
+        std::uint8_t what = s.byte();
+        std::uint32_t by = s.byte() * 17u;
+        switch (what % 5) {
+            case 0: __atomic_store_n(&page.connection, ring::kReconnect, __ATOMIC_RELEASE); break;
+            case 1: __atomic_fetch_add(&page.req_prod, by, __ATOMIC_RELEASE); break;
+            case 2: __atomic_fetch_add(&page.rsp_cons, by, __ATOMIC_RELEASE); break;
+            case 3: __atomic_fetch_sub(&page.req_prod, by, __ATOMIC_RELEASE); break;
+            default: host_.destroy(c.guest); break;
+        }
+        c.check = OutputCheck{};  // the response stream restarts somewhere
+        (void)host_.guest(c.guest).notify();
+        kicks();
+    }
+
+    // Take the client's output: a socket's send in flight (all of it, or
+    // part), a guest's response ring (up to `selector` * 16 bytes, 0: all).
+    void complete(Client& c, std::uint8_t selector) {
+        if (c.guest >= 0) return read_ring(c, selector == 0 ? ring::kRingSize : selector * 16u);
         FakeLoop::Send s;
         if (!loop_.take_send(c.id, s)) return;
         std::size_t n = selector == 0 || s.bytes == 0 ? s.bytes : 1 + selector % s.bytes;
@@ -114,38 +179,68 @@ private:
         daemon_.on_sent(c.id, n);
     }
 
-    // End the turn, then complete every send of the clients that read.
+    // Guests' responses are framed only to learn transaction ids: hostile
+    // indices and reconnections restart the stream anywhere, so a guest's
+    // malformed output is no finding (the socket clients' is).
+    void read_ring(Client& c, std::size_t cap) {
+        char buf[ring::kRingSize];
+        auto n = host_.guest(c.guest).read_raw(buf, std::min(cap, sizeof buf));
+        if (!n || *n == 0) return;
+        std::string why;
+        if (!c.check.take(std::string_view(buf, *n), why)) c.check = OutputCheck{};
+        kicks();
+    }
+
+    // Kicks in, the turn's end, then every client that reads takes its
+    // output and what waited of its input goes in.
     void turn() {
+        kicks();
         daemon_.on_turn_end();
         for (Client& c : clients_) {
-            if (!c.stalled) complete_send(c, 0);
+            if (!c.stalled) complete(c, 0);
             deliver(c, {});
         }
     }
 
-    // Everybody reads again; output must drain, and the store be consistent.
+    // Everybody reads again; output and input must drain (except on guest
+    // rings the daemon stopped serving for good), and the store be consistent.
     void finish() {
         for (Client& c : clients_) c.stalled = false;
-        for (int i = 0; i < kMaxRounds && (loop_.any_send() || backlog()); ++i) turn();
-        if (loop_.any_send() || backlog()) fail("output or input did not drain");
+        for (int i = 0; i < kMaxRounds && !busy().empty(); ++i) turn();
+        if (std::string what = busy(); !what.empty()) fail(what + " did not drain");
         std::string report = control_check();
         if (report != std::string("OK", 3)) fail("CONTROL check: " + report);
     }
 
-    bool backlog() const {
-        for (const Client& c : clients_)
-            if (!c.backlog.empty()) return true;
-        return false;
+    // What still waits ("" when nothing does).
+    std::string busy() {
+        if (loop_.any_send()) return "a socket send";
+        for (const Client& c : clients_) {
+            if (c.guest < 0) {
+                if (!c.backlog.empty()) return "a socket's input";
+                continue;
+            }
+            const ring::Interface& page = host_.guest(c.guest).page();
+            bool served = host_.alive(c.guest) && host_.bound(c.guest) && page.error == 0 &&
+                          page.connection == ring::kConnected &&
+                          page.rsp_prod - page.rsp_cons <= ring::kRingSize && page.req_prod - page.req_cons <= ring::kRingSize;
+            if (served && !c.backlog.empty()) return "guest " + std::to_string(c.guest) + "'s input";
+            if (served && page.rsp_prod != page.rsp_cons) return "guest " + std::to_string(c.guest) + "'s responses";
+        }
+        return "";
     }
 
-    // CONTROL check from a new client (the others may be inside a message).
-    std::string control_check() {
+    // One request from a new dom0 client (the others may be inside a
+    // message); the reply's payload.
+    std::string request(wire::MsgType type, std::initializer_list<std::string_view> args) {
         Client c;
-        connect(c);
-        std::string msg;
-        wire::append_message(msg, wire::Header{wire::kControl, 0xc4ec4, 0, 6}, std::string_view("check", 6));
+        connect(c, 0);
+        std::string payload, msg;
+        for (std::string_view a : args) payload.append(a).push_back('\0');
+        wire::append_message(msg, wire::Header{type, 0xc4ec4, 0, 0}, payload);
         daemon_.on_receive(c.id, msg);
         wire::Framer replies;
+        std::string answer = "no reply";
         for (int i = 0; i < kMaxRounds; ++i) {
             daemon_.on_turn_end();
             FakeLoop::Send s;
@@ -153,15 +248,21 @@ private:
             for (const iovec& v : s.iov) replies.feed(std::string_view(static_cast<const char*>(v.iov_base), v.iov_len));
             daemon_.on_sent(c.id, s.bytes);
             wire::Framer::Message m;
-            while (replies.next(m))
-                if (m.header.req_id == 0xc4ec4) return std::string(m.payload);
+            if (replies.next(m) && m.header.req_id == 0xc4ec4) {
+                answer = m.payload;
+                break;
+            }
         }
-        return "no reply";
+        daemon_.on_hangup(c.id);
+        return answer;
     }
+
+    std::string control_check() { return request(wire::kControl, {"check"}); }
 
     daemon::Config cfg_;
     FakeLoop loop_;
     daemon::Daemon daemon_;
+    GuestHost& host_;
     Client clients_[kClients];
 };
 

@@ -29,4 +29,10 @@ bool FakeLoop::take_send(daemon::ConnId id, Send& out) {
     return true;
 }
 
+std::vector<int> FakeLoop::watched() const {
+    std::vector<int> tokens;
+    for (auto [fd, token] : watched_) tokens.push_back(token);
+    return tokens;
+}
+
 }  // namespace xs::fuzz

@@ -30,8 +30,8 @@ public:
     void send(daemon::ConnId id, std::span<const iovec> iov) override;
     void close_socket(daemon::ConnId id) override;
     int release_socket(daemon::ConnId) override { return -1; }
-    void watch_readable(int, int) override {}
-    void unwatch(int) override {}
+    void watch_readable(int fd, int token) override { watched_[fd] = token; }
+    void unwatch(int fd) override { watched_.erase(fd); }
     void set_deadline(std::optional<daemon::Clock::time_point>) override {}
     void run(daemon::LoopClient&) override {}
     void stop() override {}
@@ -41,11 +41,14 @@ public:
     // The send in flight on `id`, if any; taking it leaves none.
     bool take_send(daemon::ConnId id, Send& out);
     bool any_send() const { return !sends_.empty(); }
+    // The tokens of the fds the daemon watches.
+    std::vector<int> watched() const;
 
 private:
     std::map<daemon::ConnId, Send> sends_;
     std::set<daemon::ConnId> closed_;
     std::set<daemon::ConnId> not_reading_;
+    std::map<int, int> watched_;  // fd -> token
 };
 
 }  // namespace xs::fuzz

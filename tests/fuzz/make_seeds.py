@@ -15,9 +15,13 @@ INTRODUCE, RELEASE, GET_DOMAIN_PATH, WRITE, MKDIR, RM, SET_PERMS = 8, 9, 10, 11,
 IS_INTRODUCED, RESUME, SET_TARGET, RESET_WATCHES, DIRECTORY_PART = 17, 18, 19, 21, 22
 GET_FEATURE, SET_FEATURE, GET_QUOTA, SET_QUOTA = 23, 24, 25, 26
 
-# Script operations: the low two bits pick the client, the rest the action.
+# Script operations: the low two bits pick the client (0, 1: dom0 sockets;
+# 2, 3: the guests, domains 1 and 2), the rest the action.
 MESSAGE, RAW, TURN, STALL, HANGUP, SEND = 0, 3, 4, 5, 6, 7
+MISCHIEF = HANGUP  # for a guest
+RECONNECT, REQ_PROD_UP, RSP_CONS_UP, REQ_PROD_DOWN, DIE = 0, 1, 2, 3, 4
 NO_TX, LIVE_TX = 0, 1
+GUEST1, GUEST2 = 2, 3
 
 
 def op(action, client=0):
@@ -68,7 +72,24 @@ SESSIONS = {
     "flow": [
         op(STALL, 1), msg(WATCH, b"/\x00all\x00", client=1)] + [
         msg(WRITE, b"/f/%d\x00x" % i) for i in range(40)] + [
-        turn(), op(SEND, 1) + b"\x07", op(STALL, 1), turn(), op(HANGUP, 2), turn(),
+        turn(), op(SEND, 1) + b"\x07", op(STALL, 1), turn(), op(HANGUP, 1), turn(),
+    ],
+    "guests": [
+        msg(WRITE, b"data/x\x001", client=GUEST1), msg(READ, b"data/x\x00", client=GUEST1),
+        msg(WATCH, b"/local/domain/2\x00peer\x00", client=GUEST1), msg(WATCH, b"@releaseDomain\x00rel\x00", client=GUEST1),
+        msg(TX_START, b"\x00", client=GUEST2), turn(),
+        msg(WRITE, b"a\x00b", client=GUEST2, tx=LIVE_TX), msg(TX_END, b"T\x00", client=GUEST2, tx=LIVE_TX),
+        msg(SET_PERMS, b"data\x00n1\x00r2\x00", client=GUEST1), msg(GET_DOMAIN_PATH, b"2\x00", client=GUEST2),
+        msg(SET_TARGET, b"2\x001\x00"), turn(),
+    ],
+    "guest-quota": [
+        op(STALL, GUEST1)] + [msg(WRITE, b"n%d\x00%s" % (i, b"v" * 60), client=GUEST1) for i in range(30)] + [
+        turn(), op(STALL, GUEST1), turn(), msg(RM, b"/local/domain/1\x00"), turn(),
+    ],
+    "guest-mischief": [
+        msg(WRITE, b"x\x00y", client=GUEST1), op(MISCHIEF, GUEST1) + bytes([RECONNECT, 0]), turn(),
+        msg(WRITE, b"x\x00y", client=GUEST2), op(MISCHIEF, GUEST2) + bytes([REQ_PROD_UP, 100]), turn(),
+        op(MISCHIEF, GUEST1) + bytes([DIE, 0]), turn(), msg(IS_INTRODUCED, b"1\x00"), turn(),
     ],
     "framing": [
         op(RAW) + bytes([20]) + struct.pack("<IIII", READ, 9, 0, 5000) + b"/a\x00x",

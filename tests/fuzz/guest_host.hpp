@@ -1,0 +1,48 @@
+// The fuzzer's fake Xen host (docs/fakexen.md): one per process, in a
+// temporary directory, with two guest domains whose kernel side the fuzzer
+// plays in-process. The daemon reaches it through the drop-in libraries the
+// target is linked against.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/domid.hpp"
+#include "tools/fakexen/guest.hpp"
+#include "tools/fakexen/host.hpp"
+#include "tools/fakexen/layout.hpp"
+
+namespace xs::fuzz {
+
+class GuestHost {
+public:
+    static constexpr int kGuests = 2;
+
+    // The process's host, created on first use (and XSTORE_FAKEXEN set).
+    static GuestHost& get();
+    ~GuestHost();
+
+    // Before each input: every guest running with a zeroed page, its
+    // event channel unbound for dom0, a fresh attachment, no kicks waiting.
+    void prepare();
+
+    DomId domid(int i) const { return static_cast<DomId>(i + 1); }
+    fakexen::Guest& guest(int i) { return *guests_[i]; }
+    fakexen::DomainRecord record(int i);
+    bool alive(int i);
+    // The guest's xenstore event channel is bound by dom0 (the daemon serves
+    // it: introduced, not released, not rebound elsewhere).
+    bool bound(int i);
+    // The guest dies (VIRQ_DOM_EXC reaches the daemon).
+    void destroy(int i);
+
+private:
+    GuestHost();
+    void revive(int i);
+
+    std::string dir_;
+    std::shared_ptr<fakexen::Host> host_;
+    std::shared_ptr<fakexen::Guest> guests_[kGuests];
+};
+
+}  // namespace xs::fuzz
