@@ -27,6 +27,7 @@ namespace {
 
 constexpr int kSockets = 2;                           // clients 0, 1: dom0 tools
 constexpr int kClients = kSockets + GuestHost::kGuests;  // 2, 3: guests (domains 1, 2)
+static_assert(kClients == 4, "a script step picks its client with two bits");
 constexpr int kMaxRounds = 64;  // turns to let output drain at the end
 
 [[noreturn]] void fail(const std::string& why) {
