@@ -7,6 +7,8 @@
 // report, the event-loop contract kept, every socket reply well formed,
 // output drained once everybody reads, and CONTROL check finding the store
 // and accounts consistent at the end. docs/fuzzing.md explains it.
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -30,8 +32,14 @@ constexpr int kClients = kSockets + GuestHost::kGuests;  // 2, 3: guests (domain
 static_assert(kClients == 4, "a script step picks its client with two bits");
 constexpr int kMaxRounds = 64;  // turns to let output drain at the end
 
+// Where findings are reported: stderr as it was at start, so that
+// -close_fd_mask=2 silences the daemon's log but not the reason of a failure.
+int report_fd = 2;
+
 [[noreturn]] void fail(const std::string& why) {
-    std::fprintf(stderr, "daemon_fuzz: %s\n", why.c_str());
+    std::string line = "daemon_fuzz: " + why + "\n";
+    (void)!::write(report_fd, line.data(), line.size());
+    GuestHost::get().discard();
     std::abort();
 }
 
@@ -273,6 +281,7 @@ private:
 // XS_FUZZ_TRACE=FILE writes the daemon's request trace there, to see what
 // an input does (run the target on that one input).
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    xs::fuzz::report_fd = ::dup(2);  // before libFuzzer applies -close_fd_mask
     xs::log::init(xs::log::Sink::Stderr, xs::log::Level::Error);
     if (const char* file = std::getenv("XS_FUZZ_TRACE")) {
         xs::log::set_trace_file(file);

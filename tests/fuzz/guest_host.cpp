@@ -35,6 +35,10 @@ GuestHost::GuestHost() {
 GuestHost::~GuestHost() {
     for (auto& g : guests_) g.reset();
     host_.reset();
+    discard();
+}
+
+void GuestHost::discard() {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
 }

@@ -35,6 +35,9 @@ public:
     bool bound(int i);
     // The guest dies (VIRQ_DOM_EXC reaches the daemon).
     void destroy(int i);
+    // Remove the host's files now (the process is about to abort, and
+    // destructors will not run).
+    void discard();
 
 private:
     GuestHost();
