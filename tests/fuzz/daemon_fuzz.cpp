@@ -177,14 +177,8 @@ private:
         FakeLoop::Send s;
         if (!loop_.take_send(c.id, s)) return;
         std::size_t n = selector == 0 || s.bytes == 0 ? s.bytes : 1 + selector % s.bytes;
-        std::string bytes;
-        for (const iovec& v : s.iov) {
-            if (bytes.size() >= n) break;
-            std::size_t take = std::min(v.iov_len, n - bytes.size());
-            bytes.append(static_cast<const char*>(v.iov_base), take);
-        }
         std::string why;
-        if (!c.check.take(bytes, why)) fail(why);
+        if (!c.check.take(s.head(n), why)) fail(why);
         daemon_.on_sent(c.id, n);
     }
 
@@ -254,7 +248,7 @@ private:
             daemon_.on_turn_end();
             FakeLoop::Send s;
             if (!loop_.take_send(c.id, s)) continue;
-            for (const iovec& v : s.iov) replies.feed(std::string_view(static_cast<const char*>(v.iov_base), v.iov_len));
+            replies.feed(s.head(s.bytes));
             daemon_.on_sent(c.id, s.bytes);
             wire::Framer::Message m;
             if (replies.next(m) && m.header.req_id == 0xc4ec4) {

@@ -1,5 +1,6 @@
 #include "tests/fuzz/fake_loop.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace xs::fuzz {
@@ -19,6 +20,15 @@ void FakeLoop::close_socket(daemon::ConnId id) {
     sends_.erase(id);
     not_reading_.erase(id);
     closed_.insert(id);
+}
+
+std::string FakeLoop::Send::head(std::size_t n) const {
+    std::string out;
+    for (const iovec& v : iov) {
+        if (out.size() >= n) break;
+        out.append(static_cast<const char*>(v.iov_base), std::min(v.iov_len, n - out.size()));
+    }
+    return out;
 }
 
 bool FakeLoop::take_send(daemon::ConnId id, Send& out) {

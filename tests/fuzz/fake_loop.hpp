@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "daemon/loop/loop.hpp"
@@ -18,6 +19,8 @@ public:
     struct Send {
         std::vector<iovec> iov;  // the daemon's buffers: read only when the send completes
         std::size_t bytes = 0;
+        // The first `n` bytes of the send (read from the daemon's buffers now).
+        std::string head(std::size_t n) const;
     };
 
     const char* name() const override { return "fuzz"; }
