@@ -96,7 +96,7 @@ private:
 Checked<std::string> call(Engine& engine, Conn& conn, std::uint32_t type, std::uint32_t tx, std::string payload,
                           std::uint64_t deadline_ns) {
     OneCall c(conn, type, tx, std::move(payload));
-    if (auto r = engine.run(c, deadline_ns); !r) return std::unexpected(r.error());
+    if (auto r = engine.run(c, deadline_ns); !r) return unexpected(r.error());
     return c.result();
 }
 
@@ -107,7 +107,7 @@ Checked<BatchResult> run_batch(Engine& engine, std::uint64_t count,
     auto r = engine.run(d, deadline_ns);
     if (!r) {
         if (partial) *partial = d.take_partial(engine.refresh_now());
-        return std::unexpected(r.error());
+        return unexpected(r.error());
     }
     return d.take();
 }

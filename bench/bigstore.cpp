@@ -40,7 +40,7 @@ struct Run {
 
 Checked<Engine*> single_conn(Context& ctx, Engine& e, std::size_t window) {
     auto s = ctx.transport().open();
-    if (!s) return std::unexpected(s.error());
+    if (!s) return unexpected(s.error());
     e.add(std::move(*s), window);
     return &e;
 }
@@ -86,7 +86,7 @@ Checked<Measurement> build(const Run& run) {
     Engine e;
     for (std::uint64_t i = 0; i < p.conns; ++i) {
         auto s = ctx.transport().open();
-        if (!s) return std::unexpected(s.error());
+        if (!s) return unexpected(s.error());
         e.add(std::move(*s), p.window);
     }
     Meter meter(ctx);
@@ -107,7 +107,7 @@ Checked<Measurement> build(const Run& run) {
         m.set("writes_planned", static_cast<std::int64_t>(run.plan.writes()));
         return m;
     }
-    if (!r) return std::unexpected(r.error());
+    if (!r) return unexpected(r.error());
     Measurement m = build_measurement(run, *r, meter, rss0, anon0);
     if (!ctx.echo()) {
         // The last node written must read back.
@@ -115,7 +115,7 @@ Checked<Measurement> build(const Run& run) {
         run.plan.write_payload(run.plan.writes() - 1, last);
         std::string path = last.substr(0, last.find('\0') + 1);
         auto v = call(e, *e.conns()[0], wire::kRead, 0, path, ctx.deadline());
-        if (!v) return std::unexpected(v.error());
+        if (!v) return unexpected(v.error());
         if (*v != last.substr(path.size()))
             return failed("READ " + path.substr(0, path.size() - 1) + " after the build gave '" + *v + "'");
     }
@@ -262,7 +262,7 @@ void directory_part(const Run& run) {
 // Time `count` WRITEs (one in flight) of the children of `dir`.
 Checked<BatchResult> timed_writes(Context& ctx, const std::string& dir, std::uint64_t children, std::uint64_t count) {
     Engine e;
-    if (auto c = single_conn(ctx, e, 1); !c) return std::unexpected(c.error());
+    if (auto c = single_conn(ctx, e, 1); !c) return unexpected(c.error());
     auto make = [&](std::uint64_t i) {
         return BatchRequest{wire::kWrite, z(dir + "/" + BigStorePlan::child_name(i % children)) + "w" + std::to_string(i)};
     };

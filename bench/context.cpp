@@ -16,7 +16,7 @@ Checked<std::unique_ptr<Context>> Context::create(Options opts) {
     std::unique_ptr<Context> ctx(new Context(std::move(opts)));
     ctx->transport_ = std::make_unique<UnixTransport>(ctx->opts_.socket);
     auto probe = ctx->transport_->open();
-    if (!probe) return std::unexpected(probe.error());
+    if (!probe) return unexpected(probe.error());
     ctx->daemon_pid_ = ctx->opts_.daemon_pid ? ctx->opts_.daemon_pid : (*probe)->peer_pid();
 
     ctx->daemon_name_ = ctx->opts_.daemon_name;
@@ -65,7 +65,7 @@ Checked<std::unique_ptr<client::Client>> Context::setup_client() {
 
 Checked<> Context::remove_tree(const std::string& path) {
     auto c = setup_client();
-    if (!c) return std::unexpected(c.error());
+    if (!c) return unexpected(c.error());
     auto r = (*c)->rm(path);
     if (!r && r.error().code != ENOENT)
         return failed("RM " + path + ": " + std::string(wire::error_name(r.error().code)));

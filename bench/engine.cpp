@@ -125,7 +125,7 @@ Checked<> Engine::run(Driver& driver, std::uint64_t deadline_ns) {
         }
     }
     woken_.clear();
-    if (failed_) return std::unexpected(failure_);
+    if (failed_) return unexpected(failure_);
     return {};
 }
 

@@ -3,10 +3,10 @@
 // the daemon is a failure, never a number.
 #pragma once
 
-#include <expected>
 #include <string>
 #include <string_view>
 
+#include "base/result.hpp"
 #include "bench/report.hpp"
 
 namespace xs::bench {
@@ -17,13 +17,13 @@ struct Failure {
 };
 
 template <class T = void>
-using Checked = std::expected<T, Failure>;
+using Checked = Expected<T, Failure>;
 
-inline std::unexpected<Failure> failed(std::string message) {
-    return std::unexpected(Failure{std::string(kStatusError), std::move(message)});
+inline Unexpected<Failure> failed(std::string message) {
+    return unexpected(Failure{std::string(kStatusError), std::move(message)});
 }
-inline std::unexpected<Failure> failed(std::string_view status, std::string message) {
-    return std::unexpected(Failure{std::string(status), std::move(message)});
+inline Unexpected<Failure> failed(std::string_view status, std::string message) {
+    return unexpected(Failure{std::string(status), std::move(message)});
 }
 
 }  // namespace xs::bench

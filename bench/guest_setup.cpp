@@ -59,10 +59,10 @@ Checked<> prepare_guests(Context& ctx, const std::vector<DomId>& domids) {
     auto host = fakexen::Host::open(ctx.opts().fakexen);
     if (!host) return failed("open fake-Xen host " + ctx.opts().fakexen + ": " + errno_text(host.error().code));
     auto xs = ctx.setup_client();
-    if (!xs) return std::unexpected(xs.error());
+    if (!xs) return unexpected(xs.error());
     for (DomId d : domids) {
         auto info = ensure_domain(**host, d);
-        if (!info) return std::unexpected(info.error());
+        if (!info) return unexpected(info.error());
         if (auto r = introduce(**xs, *info); !r) return r;
     }
     return {};

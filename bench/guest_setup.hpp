@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bench/context.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 
 namespace xs::bench {
 

@@ -162,18 +162,18 @@ void GuestDriver::on_event(Engine& e, Conn& c, const Event& ev) {
 Checked<Measurement> measure_guests(Context& ctx, const std::vector<DomId>& domids, const Fields& params,
                                     const std::string& variant) {
     const GuestsParams& p = ctx.opts().guests;
-    if (auto r = prepare_guests(ctx, domids); !r) return std::unexpected(r.error());
+    if (auto r = prepare_guests(ctx, domids); !r) return unexpected(r.error());
     RingTransport rings(ctx.opts().fakexen, domids);
     Engine e;
     for (std::size_t i = 0; i < domids.size(); ++i) {
         auto s = rings.open();
-        if (!s) return std::unexpected(s.error());
+        if (!s) return unexpected(s.error());
         e.add(std::move(*s), 1);
     }
     Meter meter(ctx);
     std::uint64_t rounds = p.rounds * p.guests;
     GuestDriver d(domids, rounds / 10, rounds, !ctx.echo(), meter);
-    if (auto r = e.run(d, ctx.deadline()); !r) return std::unexpected(r.error());
+    if (auto r = e.run(d, ctx.deadline()); !r) return unexpected(r.error());
 
     Measurement m = ctx.measurement("guests", variant, params);
     const Measurement& f = d.meter_figures();

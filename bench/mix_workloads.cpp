@@ -22,7 +22,7 @@ struct MixRun {
 Checked<> open_conns(Context& ctx, Engine& e, std::size_t n, std::size_t window) {
     for (std::size_t i = 0; i < n; ++i) {
         auto s = ctx.transport().open();
-        if (!s) return std::unexpected(s.error());
+        if (!s) return unexpected(s.error());
         e.add(std::move(*s), window);
     }
     return {};
@@ -41,18 +41,18 @@ Checked<> write_initial_values(Context& ctx, Engine& e, const MixSpec& spec, std
     };
     // Spread over all connections; which one writes a key does not matter.
     auto r = run_batch(e, spec.keys * clients, make, ctx.deadline());
-    if (!r) return std::unexpected(r.error());
+    if (!r) return unexpected(r.error());
     return {};
 }
 
 Checked<Measurement> measure_mix(Context& ctx, const MixRun& run) {
     Engine e;
-    if (auto r = open_conns(ctx, e, run.clients, run.window); !r) return std::unexpected(r.error());
-    if (auto r = write_initial_values(ctx, e, run.spec, run.clients); !r) return std::unexpected(r.error());
+    if (auto r = open_conns(ctx, e, run.clients, run.window); !r) return unexpected(r.error());
+    if (auto r = write_initial_values(ctx, e, run.spec, run.clients); !r) return unexpected(r.error());
 
     Meter meter(ctx);
     MixDriver d(run.spec, run.clients, meter);
-    if (auto r = e.run(d, ctx.deadline()); !r) return std::unexpected(r.error());
+    if (auto r = e.run(d, ctx.deadline()); !r) return unexpected(r.error());
 
     Measurement m = ctx.measurement(run.workload, run.variant, run.params);
     m.ops = run.spec.ops;

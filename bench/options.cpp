@@ -58,7 +58,7 @@ template <class P>
 Setter count_of(P Options::*part, std::uint64_t P::*field) {
     return [=](Options& o, const std::string& v) -> Checked<> {
         auto n = parse_count(v);
-        if (!n) return std::unexpected(n.error());
+        if (!n) return unexpected(n.error());
         (o.*part).*field = *n;
         return {};
     };
@@ -68,7 +68,7 @@ template <class P>
 Setter list_of(P Options::*part, std::vector<std::uint64_t> P::*field) {
     return [=](Options& o, const std::string& v) -> Checked<> {
         auto n = parse_list(v);
-        if (!n) return std::unexpected(n.error());
+        if (!n) return unexpected(n.error());
         (o.*part).*field = *n;
         return {};
     };
@@ -131,7 +131,7 @@ std::map<std::string, Setter> workload_setters() {
     return {
         {"warmup", [](Options& o, const std::string& v) -> Checked<> {
              auto n = parse_count(v);
-             if (!n) return std::unexpected(n.error());
+             if (!n) return unexpected(n.error());
              o.ping.warmup = *n;
              return {};
          }},
@@ -270,10 +270,10 @@ Checked<Options> parse_options(const std::vector<std::string>& args, const std::
     if (o.smoke) apply_smoke(o);
     for (const auto& [name, value] : values) {
         auto r = value_options().at(name)(o, value);
-        if (!r) return std::unexpected(r.error());
+        if (!r) return unexpected(r.error());
     }
     auto v = validate(o);
-    if (!v) return std::unexpected(v.error());
+    if (!v) return unexpected(v.error());
     return o;
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bench/stream.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "tools/fakexen/guest.hpp"
 
 namespace xs::bench {

@@ -107,7 +107,7 @@ Checked<double> register_watches(Context& ctx, Engine& reg, const Paths& paths, 
     const WatchParams& p = ctx.opts().watch;
     for (std::uint64_t i = 0; i < std::min<std::uint64_t>(p.conns, count); ++i) {
         auto s = ctx.transport().open();
-        if (!s) return std::unexpected(s.error());
+        if (!s) return unexpected(s.error());
         reg.add(std::move(*s), p.window);
     }
     if (count == 0) return 0.0;
@@ -122,11 +122,11 @@ Checked<double> register_watches(Context& ctx, Engine& reg, const Paths& paths, 
         Failure f = r.error();
         f.message += " (registering: " + std::to_string(partial.ops) + " of " + std::to_string(count) +
                      " watches in " + format_number(ns_to_s(partial.elapsed_ns)) + " s)";
-        return std::unexpected(f);
+        return unexpected(f);
     }
     std::uint64_t seen = r->events;
     if (!ctx.echo()) {
-        if (auto w = run_until_events(reg, count, seen, ctx.deadline()); !w) return std::unexpected(w.error());
+        if (auto w = run_until_events(reg, count, seen, ctx.deadline()); !w) return unexpected(w.error());
     }
     return ns_to_s(now_ns() - t0);
 }
@@ -134,17 +134,17 @@ Checked<double> register_watches(Context& ctx, Engine& reg, const Paths& paths, 
 // Open the watcher (its watch registered, initial event consumed) and the writer.
 Checked<> open_pair(Context& ctx, Engine& e, const Paths& paths) {
     auto ws = ctx.transport().open();
-    if (!ws) return std::unexpected(ws.error());
+    if (!ws) return unexpected(ws.error());
     e.add(std::move(*ws), 4);
     auto r = run_batch(e, 1, [&](std::uint64_t) { return BatchRequest{wire::kWatch, z(paths.hot) + z("hot")}; },
                        ctx.deadline());
-    if (!r) return std::unexpected(r.error());
+    if (!r) return unexpected(r.error());
     std::uint64_t seen = r->events;
     if (!ctx.echo()) {
-        if (auto w = run_until_events(e, 1, seen, ctx.deadline()); !w) return std::unexpected(w.error());
+        if (auto w = run_until_events(e, 1, seen, ctx.deadline()); !w) return unexpected(w.error());
     }
     auto wr = ctx.transport().open();
-    if (!wr) return std::unexpected(wr.error());
+    if (!wr) return unexpected(wr.error());
     e.add(std::move(*wr), 1);
     return {};
 }
@@ -157,7 +157,7 @@ Checked<Measurement> measure_fanout(Context& ctx, std::uint64_t watches, const F
     paths.hot_value = paths.hot + "/v";
     {
         auto c = ctx.setup_client();
-        if (!c) return std::unexpected(c.error());
+        if (!c) return unexpected(c.error());
         if (auto w = (*c)->write(paths.hot_value, "0"); !w)
             return failed("WRITE " + paths.hot_value + ": " + std::string(wire::error_name(w.error().code)));
     }
@@ -165,15 +165,15 @@ Checked<Measurement> measure_fanout(Context& ctx, std::uint64_t watches, const F
     Meter reg_meter(ctx);
     reg_meter.start();
     auto reg_s = register_watches(ctx, reg, paths, watches);
-    if (!reg_s) return std::unexpected(reg_s.error());
+    if (!reg_s) return unexpected(reg_s.error());
     Measurement reg_m;
     reg_meter.finish(reg_m);
 
     Engine e;
-    if (auto r = open_pair(ctx, e, paths); !r) return std::unexpected(r.error());
+    if (auto r = open_pair(ctx, e, paths); !r) return unexpected(r.error());
     Meter meter(ctx);
     FanoutDriver d(paths, p.writes / 10, p.writes, !ctx.echo(), meter);
-    if (auto r = e.run(d, ctx.deadline()); !r) return std::unexpected(r.error());
+    if (auto r = e.run(d, ctx.deadline()); !r) return unexpected(r.error());
 
     Measurement m = ctx.measurement("watch", variant, params);
     m.ops = p.writes;

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 
 namespace xs::daemon {
 

@@ -13,7 +13,7 @@
 #include "daemon/loop/loop.hpp"
 #include "daemon/out_queue.hpp"
 #include "daemon/ring_port.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "store/perms.hpp"
 #include "store/transaction.hpp"
 #include "transport/wire.hpp"

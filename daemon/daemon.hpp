@@ -107,6 +107,7 @@ private:
     Result<std::string_view> canonical(Request& r, std::string_view raw, bool special);
     store::OpContext context(const Connection& c, const store::Transaction* tx = nullptr);
     Result<const store::Node*> fetch(Request& r, std::string_view path, std::uint8_t need, store::ReadKind kind);
+    Result<const store::Node*> fetch_arg(Request& r, bool special, store::ReadKind kind);
     template <class TreeOp, class TxOp>
     Result<> change(Request& r, TreeOp tree_op, TxOp tx_op);
     template <class TreeOp, class TxOp>

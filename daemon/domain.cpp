@@ -44,13 +44,13 @@ Result<> Daemon::introduce_domain(DomId domid, std::uint32_t port) {
         bool from_file = domid == store_domid();
         Result<ring::Interface*> page =
             from_file ? hv_->map_file_ring(cfg_.dom0_kva) : hv_->map_guest_ring(domid);
-        if (!page) return std::unexpected(page.error());
+        if (!page) return fail(page.error());
         // A ring may name its own event channel (dom0less, Hyperlaunch).
         std::uint32_t wanted = std::atomic_ref<std::uint32_t>((*page)->evtchn_port).load(std::memory_order_acquire);
         Result<std::uint32_t> local = hv_->bind_interdomain(domid, wanted ? wanted : port);
         if (!local) {
             hv_->unmap_ring(*page, from_file);
-            return std::unexpected(local.error());
+            return fail(local.error());
         }
         c = &add_connection(Connection::Kind::Ring, domid, domid == priv_domid_);
         c->ring = std::make_unique<RingPort>(*hv_, *page, from_file, *local);

@@ -9,7 +9,7 @@
 #include "daemon/loop/loop.hpp"
 #include "daemon/write_limit.hpp"
 #include "quota/quota.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "transport/ring_layout.hpp"
 
 namespace xs::daemon {

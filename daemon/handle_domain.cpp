@@ -21,16 +21,15 @@ Result<DomId> single_domid(std::string_view payload) {
 }  // namespace
 
 Result<> Daemon::on_get_domain_path(Request& r) {
-    auto d = single_domid(r.payload);
-    if (!d) return std::unexpected(d.error());
-    r.out = store::home_path(*d);
-    r.out.push_back('\0');
-    return {};
+    return single_domid(r.payload).map([&](DomId d) {
+        r.out = store::home_path(d);
+        r.out.push_back('\0');
+    });
 }
 
 Result<> Daemon::on_is_domain_introduced(Request& r) {
     auto d = single_domid(r.payload);
-    if (!d) return std::unexpected(d.error());
+    if (!d) return fail(d.error());
     const Domain* dom = domains_.find(*d);
     bool yes = *d == kDomidSelf || (dom && dom->introduced);
     r.out.assign(yes ? "T" : "F", 2);
@@ -54,7 +53,7 @@ Result<> Daemon::on_introduce(Request& r) {
 
 Result<> Daemon::on_release(Request& r) {
     auto d = single_domid(r.payload);
-    if (!d) return std::unexpected(d.error());
+    if (!d) return fail(d.error());
     if (*d == priv_domid_ || *d == store_domid()) return fail(EINVAL);
     const Domain* dom = domains_.find(*d);
     if (!dom || !dom->introduced) return fail(ENOENT);
@@ -66,7 +65,7 @@ Result<> Daemon::on_release(Request& r) {
 
 Result<> Daemon::on_resume(Request& r) {
     auto d = single_domid(r.payload);
-    if (!d) return std::unexpected(d.error());
+    if (!d) return fail(d.error());
     if (*d == priv_domid_ || *d == store_domid()) return fail(EINVAL);
     Domain* dom = domains_.find(*d);
     if (!dom || !dom->introduced) return fail(ENOENT);

@@ -15,13 +15,13 @@ Result<std::string_view> Daemon::canonical(Request& r, std::string_view raw, boo
     rules.home = r.conn.domid();
     rules.allow_special = special;
     if (!exempt(r.conn)) rules.path_max = limit(r.conn, quota::Item::PathMax);
-    Result<> ok = store::canonicalize(path_buf_, raw, rules);
-    if (!ok) return std::unexpected(ok.error());
-    if (!exempt(r.conn)) {
-        std::size_t len = path_buf_.size() - store::local_prefix_len(path_buf_);
-        domains_.get(r.conn.domid()).usage.observe(quota::Item::PathMax, static_cast<std::int64_t>(len));
-    }
-    return std::string_view(path_buf_);
+    return store::canonicalize(path_buf_, raw, rules).map([&] {
+        if (!exempt(r.conn)) {
+            std::size_t len = path_buf_.size() - store::local_prefix_len(path_buf_);
+            domains_.get(r.conn.domid()).usage.observe(quota::Item::PathMax, static_cast<std::int64_t>(len));
+        }
+        return std::string_view(path_buf_);
+    });
 }
 
 store::OpContext Daemon::context(const Connection& c, const store::Transaction* tx) {
@@ -40,6 +40,14 @@ Result<const store::Node*> Daemon::fetch(Request& r, std::string_view path, std:
     return store_.tree().fetch(ctx, path, need);
 }
 
+// The node named by the request's only argument, read with `kind`.
+Result<const store::Node*> Daemon::fetch_arg(Request& r, bool special, store::ReadKind kind) {
+    auto arg = one_arg(r.payload);
+    if (!arg) return fail(EINVAL);
+    return canonical(r, *arg, special).and_then(
+        [&](std::string_view path) { return fetch(r, path, kAccessRead, kind); });
+}
+
 // Run a change on the committed tree (applying its effects now) or inside
 // the request's transaction (effects wait for the commit).
 template <class TreeOp, class TxOp>
@@ -54,21 +62,11 @@ Result<> Daemon::change(Request& r, TreeOp tree_op, TxOp tx_op) {
                                                         static_cast<std::int64_t>(r.tx->touched()));
         return res;
     }
-    Result<store::Effects> e = tree_op(store_.tree(), ctx);
-    if (!e) return std::unexpected(e.error());
-    apply(*e, r.conn);
-    return {};
+    return tree_op(store_.tree(), ctx).map([&](const store::Effects& e) { apply(e, r.conn); });
 }
 
 Result<> Daemon::on_read(Request& r) {
-    auto arg = one_arg(r.payload);
-    if (!arg) return fail(EINVAL);
-    auto path = canonical(r, *arg, false);
-    if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Value);
-    if (!n) return std::unexpected(n.error());
-    r.out.assign((*n)->value());
-    return {};
+    return fetch_arg(r, false, store::ReadKind::Value).map([&](const store::Node* n) { r.out.assign(n->value()); });
 }
 
 Result<> Daemon::on_write(Request& r) {
@@ -76,14 +74,12 @@ Result<> Daemon::on_write(Request& r) {
     if (nul == std::string_view::npos) return fail(EINVAL);
     std::string_view value = r.payload.substr(nul + 1);
     auto path = canonical(r, r.payload.substr(0, nul), false);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     std::string_view p = *path;
-    Result<> res = change(
-        r, [&](store::Tree& t, const store::OpContext& ctx) { return t.write(ctx, p, value); },
-        [&](store::Transaction& t, const store::OpContext& ctx) { return t.write(ctx, p, value); });
-    if (!res) return res;
-    r.out.assign("OK", 3);
-    return {};
+    return change(
+               r, [&](store::Tree& t, const store::OpContext& ctx) { return t.write(ctx, p, value); },
+               [&](store::Transaction& t, const store::OpContext& ctx) { return t.write(ctx, p, value); })
+        .map([&] { r.out.assign("OK", 3); });
 }
 
 // MKDIR and RM: one path argument, a change, "OK".
@@ -92,14 +88,12 @@ Result<> Daemon::path_change(Request& r, TreeOp tree_op, TxOp tx_op) {
     auto arg = one_arg(r.payload);
     if (!arg) return fail(EINVAL);
     auto path = canonical(r, *arg, false);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     std::string_view p = *path;
-    Result<> res = change(
-        r, [&](store::Tree& t, const store::OpContext& ctx) { return tree_op(t, ctx, p); },
-        [&](store::Transaction& t, const store::OpContext& ctx) { return tx_op(t, ctx, p); });
-    if (!res) return res;
-    r.out.assign("OK", 3);
-    return {};
+    return change(
+               r, [&](store::Tree& t, const store::OpContext& ctx) { return tree_op(t, ctx, p); },
+               [&](store::Transaction& t, const store::OpContext& ctx) { return tx_op(t, ctx, p); })
+        .map([&] { r.out.assign("OK", 3); });
 }
 
 Result<> Daemon::on_mkdir(Request& r) {
@@ -115,12 +109,8 @@ Result<> Daemon::on_rm(Request& r) {
 }
 
 Result<> Daemon::on_directory(Request& r) {
-    auto arg = one_arg(r.payload);
-    if (!arg) return fail(EINVAL);
-    auto path = canonical(r, *arg, false);
-    if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
-    if (!n) return std::unexpected(n.error());
+    auto n = fetch_arg(r, false, store::ReadKind::Children);
+    if (!n) return fail(n.error());
     if ((*n)->children().name_bytes() > wire::kPayloadMax) return fail(E2BIG);
     (*n)->children().for_each([&](const store::Node* c) {
         r.out.append(c->name());
@@ -139,9 +129,9 @@ Result<> Daemon::on_directory_part(Request& r) {
     auto offset = parse_u32(args[1]);
     if (!offset) return fail(EINVAL);
     auto path = canonical(r, args[0], false);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     auto n = fetch(r, *path, kAccessRead, store::ReadKind::Children);
-    if (!n) return std::unexpected(n.error());
+    if (!n) return fail(n.error());
     r.out = std::to_string((*n)->gen());
     // Upstream's bound: names are added while their total stays below
     // 4094 - strlen(gen), which keeps the reply within the payload limit.
@@ -165,17 +155,12 @@ Result<> Daemon::on_directory_part(Request& r) {
 }
 
 Result<> Daemon::on_get_perms(Request& r) {
-    auto arg = one_arg(r.payload);
-    if (!arg) return fail(EINVAL);
-    auto path = canonical(r, *arg, true);
-    if (!path) return std::unexpected(path.error());
-    auto n = fetch(r, *path, kAccessRead, store::ReadKind::Perms);
-    if (!n) return std::unexpected(n.error());
-    for (const store::PermEntry& e : (*n)->perms->entries()) {
-        store::append_perm(r.out, e);
-        r.out.push_back('\0');
-    }
-    return {};
+    return fetch_arg(r, true, store::ReadKind::Perms).map([&](const store::Node* n) {
+        for (const store::PermEntry& e : n->perms->entries()) {
+            store::append_perm(r.out, e);
+            r.out.push_back('\0');
+        }
+    });
 }
 
 Result<> Daemon::on_set_perms(Request& r) {
@@ -195,7 +180,7 @@ Result<> Daemon::on_set_perms(Request& r) {
     for (std::size_t i = 0; i < count; ++i) {
         std::size_t end = rest.find('\0');
         auto e = store::parse_perm(rest.substr(0, end));
-        if (!e) return std::unexpected(e.error());
+        if (!e) return fail(e.error());
         // A grant to a domain that does not exist is kept but inactive, so a
         // later domain reusing the id gets nothing from it.
         e->ignore = !perm_domain_valid(e->domid, r.conn);
@@ -203,15 +188,13 @@ Result<> Daemon::on_set_perms(Request& r) {
         rest.remove_prefix(end + 1);
     }
     auto path = canonical(r, raw_path, true);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     std::string_view p = *path;
     store::PermRef perms = store::make_perms(entries);
-    Result<> res = change(
-        r, [&](store::Tree& t, const store::OpContext& ctx) { return t.set_perms(ctx, p, perms); },
-        [&](store::Transaction& t, const store::OpContext& ctx) { return t.set_perms(ctx, p, perms); });
-    if (!res) return res;
-    r.out.assign("OK", 3);
-    return {};
+    return change(
+               r, [&](store::Tree& t, const store::OpContext& ctx) { return t.set_perms(ctx, p, perms); },
+               [&](store::Transaction& t, const store::OpContext& ctx) { return t.set_perms(ctx, p, perms); })
+        .map([&] { r.out.assign("OK", 3); });
 }
 
 }  // namespace xs::daemon

@@ -23,7 +23,7 @@ Result<> Daemon::on_get_quota(Request& r) {
         }
         default: return fail(EINVAL);
     }
-    if (!v) return std::unexpected(v.error());
+    if (!v) return fail(v.error());
     r.out = std::to_string(*v);
     r.out.push_back('\0');
     return {};

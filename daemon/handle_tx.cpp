@@ -37,7 +37,7 @@ Result<> Daemon::on_transaction_end(Request& r) {
     }
     if (commit) {
         Result<store::Effects> e = store_.commit(*t, r.conn.caller(), budget(r.conn));
-        if (!e) return std::unexpected(e.error());
+        if (!e) return fail(e.error());
         apply(*e, r.conn);
     }
     r.out.assign("OK", 3);

@@ -19,7 +19,7 @@ Result<> Daemon::on_watch(Request& r) {
     }
     bool relative = store::is_relative(args[0]);
     auto path = canonical(r, args[0], true);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     watch::Watch w{r.conn.id(), std::string(*path), std::string(args[1]), depth,
                    static_cast<std::uint16_t>(relative ? store::home_path(r.conn.domid()).size() + 1 : 0)};
     std::int64_t bytes = static_cast<std::int64_t>(w.path.size() + w.token.size());
@@ -49,7 +49,7 @@ Result<> Daemon::on_unwatch(Request& r) {
     Strings args = split_strings(r.payload);
     if (args.count != 2) return fail(EINVAL);
     auto path = canonical(r, args[0], true);
-    if (!path) return std::unexpected(path.error());
+    if (!path) return fail(path.error());
     std::int64_t bytes = static_cast<std::int64_t>(path->size() + args[1].size());
     Result<> removed = watches_.remove(r.conn.id(), *path, args[1]);
     if (!removed) return removed;

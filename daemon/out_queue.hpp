@@ -12,7 +12,7 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::daemon {

@@ -5,7 +5,7 @@
 
 #include "quota/items.hpp"
 #include "quota/usage.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 
 namespace xs::quota {
 

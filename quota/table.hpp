@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "quota/items.hpp"
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 
 namespace xs::quota {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "store/node.hpp"
 #include "store/perms.hpp"
 

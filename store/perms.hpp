@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 
 namespace xs::store {
 

@@ -24,7 +24,7 @@ Result<Effects> Store::commit(Transaction& t, const Caller& caller, const Budget
     if (t.base().same_as(tree_)) {
         // Nothing was committed since it started: its view is the result.
         Result<> ok = fits(t.effects(), caller, budget);
-        if (!ok) return std::unexpected(ok.error());
+        if (!ok) return fail(ok.error());
         tree_ = t.view();
         ++commits_;
         return t.effects();
@@ -37,7 +37,7 @@ Result<Effects> Store::commit(Transaction& t, const Caller& caller, const Budget
     Result<Effects> e = t.replay(next, context(caller, replay_budget));
     if (!e) return e;
     Result<> ok = fits(*e, caller, budget);
-    if (!ok) return std::unexpected(ok.error());
+    if (!ok) return fail(ok.error());
     tree_ = std::move(next);
     ++commits_;
     return e;

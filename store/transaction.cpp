@@ -91,7 +91,7 @@ Result<> Transaction::change(const OpContext& ctx, Logged entry) {
     memory_ += entry.path.size() + entry.value.size() + sizeof(Logged);
     log_.push_back(std::move(entry));
     if (failure_) return fail(failure_);
-    if (!r) return std::unexpected(r.error());
+    if (!r) return fail(r.error());
     return {};
 }
 

@@ -144,7 +144,7 @@ Result<> Tree::masked_error(const OpContext& ctx, const Resolved& r, std::uint8_
 
 Result<const Node*> Tree::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need) const {
     Resolved r = resolve(path);
-    if (!r.node) return std::unexpected(masked_error(ctx, r, need).error());
+    if (!r.node) return fail(masked_error(ctx, r, need).error());
     if ((access_for(ctx.caller, r.node->permissions()) & need) != need) return fail(EACCES);
     return r.node;
 }
@@ -200,7 +200,7 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     if (!slot) {
         Resolved r = resolve(path);
         Result<> masked = masked_error(ctx, r, kAccessWrite);
-        if (masked.error().code != ENOENT) return std::unexpected(masked.error());
+        if (masked.error().code != ENOENT) return fail(masked.error());
         return create(ctx, path, value, r);
     }
     const Node& n = **slot;
@@ -227,7 +227,7 @@ Result<Effects> Tree::mkdir(const OpContext& ctx, std::string_view path) {
         return Effects{};
     }
     Result<> masked = masked_error(ctx, r, kAccessWrite);
-    if (masked.error().code != ENOENT) return std::unexpected(masked.error());
+    if (masked.error().code != ENOENT) return fail(masked.error());
     return create(ctx, path, "", r);
 }
 
@@ -304,7 +304,7 @@ Result<Effects> Tree::rm(const OpContext& ctx, std::string_view path) {
     Resolved r = resolve(path);
     if (!r.node) {
         Result<> masked = masked_error(ctx, r, kAccessWrite);
-        if (masked.error().code != ENOENT) return std::unexpected(masked.error());
+        if (masked.error().code != ENOENT) return fail(masked.error());
         // Removing a missing node is fine when its parent exists.
         if (r.ancestor_len == parent_of(path).size()) return Effects{};
         return fail(ENOENT);
@@ -318,7 +318,7 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     if (!perms || perms->size() == 0) return fail(EINVAL);
     if (perms->owner().ignore) return fail(ENOENT);
     Resolved r = resolve(path);
-    if (!r.node) return std::unexpected(masked_error(ctx, r, kAccessWrite).error());
+    if (!r.node) return fail(masked_error(ctx, r, kAccessWrite).error());
     const Node& n = *r.node;
     constexpr std::uint8_t kNeed = kAccessWrite | kAccessOwner;
     if ((access_for(ctx.caller, n.permissions()) & kNeed) != kNeed) return fail(EACCES);

@@ -15,7 +15,7 @@
 #include "store/effects.hpp"
 #include "store/node.hpp"
 #include "store/perms.hpp"
-#include "store/result.hpp"
+#include "base/result.hpp"
 
 namespace xs::store {
 

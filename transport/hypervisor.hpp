@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "transport/ring_layout.hpp"
 
 namespace xs::transport {

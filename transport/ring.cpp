@@ -48,7 +48,7 @@ Result<std::size_t> readable(const Interface& page, Direction dir) {
 Result<std::size_t> writable(const Interface& page, Direction dir) {
     View v = view(const_cast<Interface&>(page), dir);
     auto used = distance(load_acquire(v.cons), load_relaxed(v.prod));
-    if (!used) return std::unexpected(used.error());
+    if (!used) return fail(used.error());
     return kRingSize - *used;
 }
 
@@ -59,7 +59,7 @@ Result<std::size_t> read(Interface& page, Direction dir, char* dst, std::size_t 
     // visible before we copy them.
     std::uint32_t prod = load_acquire(v.prod);
     auto used = distance(cons, prod);
-    if (!used) return std::unexpected(used.error());
+    if (!used) return fail(used.error());
 
     std::size_t n = std::min<std::size_t>(*used, cap);
     if (n == 0) return 0;
@@ -79,7 +79,7 @@ Result<std::size_t> write(Interface& page, Direction dir, const char* src, std::
     // Acquire: the consumer finished reading the space it released.
     std::uint32_t cons = load_acquire(v.cons);
     auto used = distance(cons, prod);
-    if (!used) return std::unexpected(used.error());
+    if (!used) return fail(used.error());
 
     std::size_t n = std::min<std::size_t>(kRingSize - *used, len);
     if (n == 0) return 0;

@@ -14,7 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 #include "transport/ring_layout.hpp"
 
 namespace xs::ring {

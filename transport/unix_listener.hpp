@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 
 namespace xs::transport {
 

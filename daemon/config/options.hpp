@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "quota/quota.hpp"
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 
 namespace xs::daemon {
 

@@ -59,7 +59,7 @@ Result<PidFile> PidFile::create(std::string path) {
     Result<> written = fchmod(fd, 0644) < 0 ? fail(errno) : write_pid(fd);
     if (!written) {
         ::close(fd);
-        return std::unexpected(written.error());
+        return fail(written.error());
     }
     return PidFile(std::move(path), fd, getpid());
 }

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 
 namespace xs::daemon {
 

@@ -4,7 +4,7 @@
 // trace file. SIGPIPE is ignored (a vanished client is seen as a failed send).
 #pragma once
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 
 namespace xs::daemon {
 

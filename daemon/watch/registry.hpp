@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 
 namespace xs::watch {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "tools/fakexen/guest.hpp"
 #include "tools/fakexen/host.hpp"
 #include "tools/fakexen/layout.hpp"

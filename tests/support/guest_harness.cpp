@@ -99,11 +99,11 @@ void GuestHarness::create(DomId d, std::uint32_t flags) {
 
 Result<> GuestHarness::introduce(DomId d, std::optional<std::uint32_t> port) {
     auto info = fakexen::domain_info(*host_, d);
-    if (!info) return std::unexpected(info.error());
+    if (!info) return fail(info.error());
     std::uint32_t p = port.value_or(info->record.store_port);
     auto r = dom0_->request_string(wire::kIntroduce, {std::to_string(d), std::to_string(info->record.ring_gfn),
                                                       std::to_string(p)});
-    if (!r) return std::unexpected(r.error());
+    if (!r) return fail(r.error());
     return {};
 }
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/protocol.hpp"

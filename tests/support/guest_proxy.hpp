@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "store/domid.hpp"
+#include "base/domid.hpp"
 #include "tests/support/process.hpp"
 
 namespace xs::testing {

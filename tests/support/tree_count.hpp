@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/client/xs_client.hpp"
 
 namespace xs::testing {

@@ -213,7 +213,7 @@ static std::string strip_nul(std::string s) {
 
 Result<std::string> Client::read(std::string_view path, std::uint32_t tx) {
     auto m = checked_call(wire::kRead, with_nul(path), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return std::move(m->payload);
 }
 
@@ -221,31 +221,31 @@ Result<> Client::write(std::string_view path, std::string_view value, std::uint3
     std::string p = with_nul(path);
     p.append(value);
     auto m = checked_call(wire::kWrite, p, tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
 Result<> Client::mkdir(std::string_view path, std::uint32_t tx) {
     auto m = checked_call(wire::kMkdir, with_nul(path), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
 Result<> Client::rm(std::string_view path, std::uint32_t tx) {
     auto m = checked_call(wire::kRm, with_nul(path), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
 Result<std::vector<std::string>> Client::directory(std::string_view path, std::uint32_t tx) {
     auto m = checked_call(wire::kDirectory, with_nul(path), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return m->strings();
 }
 
 Result<std::vector<std::string>> Client::get_perms(std::string_view path, std::uint32_t tx) {
     auto m = checked_call(wire::kGetPerms, with_nul(path), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return m->strings();
 }
 
@@ -253,7 +253,7 @@ Result<> Client::set_perms(std::string_view path, const std::vector<std::string>
                            std::uint32_t tx) {
     std::string p = with_nul(path) + join(perms);
     auto m = checked_call(wire::kSetPerms, p, tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
@@ -261,26 +261,26 @@ Result<> Client::watch(std::string_view path, std::string_view token, std::optio
     std::string p = with_nul(path) + with_nul(token);
     if (depth) p += with_nul(std::to_string(*depth));
     auto m = checked_call(wire::kWatch, p, 0);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
 Result<> Client::unwatch(std::string_view path, std::string_view token) {
     auto m = checked_call(wire::kUnwatch, with_nul(path) + with_nul(token), 0);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
 Result<std::uint32_t> Client::transaction_start() {
     auto m = checked_call(wire::kTransactionStart, std::string_view("\0", 1), 0);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return static_cast<std::uint32_t>(std::stoul(strip_nul(m->payload)));
 }
 
 Result<> Client::transaction_end(std::uint32_t tx, bool commit) {
     auto m = checked_call(wire::kTransactionEnd, commit ? std::string_view("T\0", 2)
                                                         : std::string_view("F\0", 2), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return {};
 }
 
@@ -291,7 +291,7 @@ Result<std::string> Client::control(const std::vector<std::string>& args) {
 Result<std::string> Client::request_string(std::uint32_t type, const std::vector<std::string>& args,
                                            std::uint32_t tx) {
     auto m = checked_call(type, join(args), tx);
-    if (!m) return std::unexpected(m.error());
+    if (!m) return fail(m.error());
     return strip_nul(std::move(m->payload));
 }
 

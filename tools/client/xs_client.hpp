@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::client {

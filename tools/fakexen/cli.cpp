@@ -187,7 +187,7 @@ int cmd_create(Context& c) {
     if (take_flag(c.args, "--xenstore")) flags |= kDomFlagXenstore;
     return each_domid(c, "create", [flags](Host& h, DomId d) -> Result<> {
         auto r = create_domain(h, d, flags);
-        if (!r) return std::unexpected(r.error());
+        if (!r) return fail(r.error());
         return {};
     });
 }
@@ -238,14 +238,14 @@ int cmd_introduce(Context& c) {
     client::Client xs(std::move(ch));
     return each_domid(c, "introduce", [&xs, home](Host& h, DomId d) -> Result<> {
         auto info = domain_info(h, d);
-        if (!info) return std::unexpected(info.error());
+        if (!info) return fail(info.error());
         if (home != Home::kNone) {
             if (auto r = make_home(xs, d, home); !r) return r;
         }
         auto r = xs.request_string(wire::kIntroduce,
                                    {std::to_string(d), std::to_string(info->record.ring_gfn),
                                     std::to_string(info->record.store_port)});
-        if (!r) return std::unexpected(r.error());
+        if (!r) return fail(r.error());
         return {};
     });
 }

@@ -45,16 +45,16 @@ Result<std::shared_ptr<Host>> init_host(const std::string& dir) {
     if (!host) return host;
     Host& h = **host;
     auto lock = h.lock();
-    if (auto r = write_zero_file(h.xsd_kva_path(), kPageSize); !r) return std::unexpected(r.error());
+    if (auto r = write_zero_file(h.xsd_kva_path(), kPageSize); !r) return fail(r.error());
     start_record(h, h.domain(0), kDomFlagControl);
     h.header().domid_end = 1;
     // What dom0's kernel does at boot when xenstored runs in dom0: an unbound
     // port of its own, published in /proc/xen/xsd_port.
     auto port = alloc_unbound_locked(h, 0, 0);
-    if (!port) return std::unexpected(port.error());
+    if (!port) return fail(port.error());
     h.domain(0).store_port = *port;
     if (auto r = write_text_file(h.xsd_port_path(), std::to_string(*port)); !r)
-        return std::unexpected(r.error());
+        return fail(r.error());
     return host;
 }
 
@@ -66,14 +66,14 @@ Result<DomainInfo> create_domain(Host& host, DomId domid, std::uint32_t flags) {
     // A new file, not a rewrite: mappings of a previous domain with this
     // domid keep seeing the old page.
     if (auto r = write_zero_file(host.ring_path(domid), kPageSize); !r)
-        return std::unexpected(r.error());
+        return fail(r.error());
     DomainRecord old = d;
     start_record(host, d, flags);
     if (domid >= host.header().domid_end) host.header().domid_end = domid + 1u;
     auto port = alloc_unbound_locked(host, domid, 0);
     if (!port) {
         d = old;
-        return std::unexpected(port.error());
+        return fail(port.error());
     }
     d.store_port = *port;
     return DomainInfo{domid, d};

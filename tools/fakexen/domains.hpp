@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/fakexen/host.hpp"
 
 namespace xs::fakexen {

@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/fakexen/host.hpp"
 
 namespace xs::fakexen {

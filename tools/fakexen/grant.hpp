@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/fakexen/host.hpp"
 
 namespace xs::fakexen {

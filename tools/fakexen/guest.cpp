@@ -25,22 +25,22 @@ std::chrono::milliseconds until(Clock::time_point deadline) {
 
 Result<std::shared_ptr<Guest>> Guest::attach(const std::string& host_dir, DomId domid) {
     auto host = Host::open(host_dir);
-    if (!host) return std::unexpected(host.error());
+    if (!host) return fail(host.error());
     return attach(*host, domid);
 }
 
 Result<std::shared_ptr<Guest>> Guest::attach(std::shared_ptr<Host> host, DomId domid) {
     auto info = domain_info(*host, domid);
-    if (!info) return std::unexpected(info.error());
+    if (!info) return fail(info.error());
     if (info->record.state == DomainState::kDying) return fail(ESRCH);
     auto events = EventHandle::open(host, domid);
-    if (!events) return std::unexpected(events.error());
-    if (auto r = (*events)->attach(info->record.store_port); !r) return std::unexpected(r.error());
+    if (!events) return fail(events.error());
+    if (auto r = (*events)->attach(info->record.store_port); !r) return fail(r.error());
     // wait() polls; pending() must never block.
     int fd = (*events)->fd();
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     auto page = map_page_file(host->ring_path(domid), PROT_READ | PROT_WRITE);
-    if (!page) return std::unexpected(page.error());
+    if (!page) return fail(page.error());
     return std::shared_ptr<Guest>(new Guest(std::move(host), domid, info->record.store_port,
                                             static_cast<ring::Interface*>(*page),
                                             std::move(*events)));

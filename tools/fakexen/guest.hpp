@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/client/xs_client.hpp"
 #include "tools/fakexen/evtchn.hpp"
 #include "tools/fakexen/host.hpp"

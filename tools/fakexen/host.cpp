@@ -65,12 +65,12 @@ Result<std::shared_ptr<Host>> Host::create(const std::string& dir) {
     std::string rings = dir + "/" + kRingsDir;
     if (::mkdir(rings.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno);
     auto base = map_host_file(dir + "/" + kHostFile, true);
-    if (!base) return std::unexpected(base.error());
+    if (!base) return fail(base.error());
     std::shared_ptr<Host> host(new Host(dir, *base));
     HostHeader& h = host->header();
     h.version = kLayoutVersion;
     h.host_id = random_id();
-    if (auto r = init_robust_mutex(&h.lock); !r) return std::unexpected(r.error());
+    if (auto r = init_robust_mutex(&h.lock); !r) return fail(r.error());
     // The magic goes in last: a half-initialised file is not a host.
     std::memcpy(h.magic, kMagic, sizeof kMagic);
     return host;
@@ -78,7 +78,7 @@ Result<std::shared_ptr<Host>> Host::create(const std::string& dir) {
 
 Result<std::shared_ptr<Host>> Host::open(const std::string& dir) {
     auto base = map_host_file(dir + "/" + kHostFile, false);
-    if (!base) return std::unexpected(base.error());
+    if (!base) return fail(base.error());
     std::shared_ptr<Host> host(new Host(dir, *base));
     const HostHeader& h = host->header();
     if (std::memcmp(h.magic, kMagic, sizeof kMagic) != 0 || h.version != kLayoutVersion)

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "store/domid.hpp"
-#include "store/result.hpp"
+#include "base/domid.hpp"
+#include "base/result.hpp"
 #include "tools/fakexen/layout.hpp"
 
 namespace xs::fakexen {

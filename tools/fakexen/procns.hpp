@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "store/result.hpp"
+#include "base/result.hpp"
 #include "tools/fakexen/host.hpp"
 
 namespace xs::fakexen {

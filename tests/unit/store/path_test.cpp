@@ -11,7 +11,7 @@ using namespace xs::store;
 static Result<std::string> canon(std::string_view raw, PathRules rules = {}) {
     std::string out;
     Result<> r = canonicalize(out, raw, rules);
-    if (!r) return std::unexpected(r.error());
+    if (!r) return fail(r.error());
     return out;
 }
 

@@ -33,7 +33,7 @@ struct Fixture {
     }
     Result<std::string> read(Caller c, std::string_view p) {
         auto n = tree.fetch(ctx(c), p, kAccessRead);
-        if (!n) return std::unexpected(n.error());
+        if (!n) return fail(n.error());
         return std::string((*n)->value());
     }
     void check_accounts() { CHECK(normalized(accounts) == normalized(recount(tree))); }
