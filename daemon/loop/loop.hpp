@@ -88,6 +88,21 @@ public:
     // (no send in flight, reading off since an earlier turn).
     virtual int release_socket(ConnId id) = 0;
 
+    // ---- live update ----
+    // Stop taking work from the kernel, so that every byte is either
+    // delivered to the daemon or still in the kernel's socket buffers:
+    // listeners stop accepting (connections wait in the backlog), sockets
+    // stop receiving, and a send in flight is cancelled (its on_sent
+    // reports what reached the peer, possibly 0 bytes; never on_hangup for
+    // the cancel itself). Callbacks for what the kernel completed before it
+    // saw the cancel still arrive in later turns; quiet() is true once none
+    // can come any more. While quiescing, send(), set_reading() and
+    // add_socket() are remembered but start nothing until resume().
+    virtual void quiesce() = 0;
+    virtual bool quiet() const = 0;
+    // Undo quiesce(): accept, receive (as set_reading says) and send again.
+    virtual void resume() = 0;
+
     // Report readability of `fd` through on_readable(token). Watching an fd
     // again replaces the earlier watch (and its token).
     virtual void watch_readable(int fd, int token) = 0;
