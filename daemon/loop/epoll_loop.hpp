@@ -48,6 +48,10 @@ public:
     void send(ConnId id, std::span<const iovec> iov) override { book_send(id, iov); }
     void close_socket(ConnId id) override;
     int release_socket(ConnId id) override;
+    // Placeholders until the live-update support lands in the backends.
+    void quiesce() override {}
+    bool quiet() const override { return true; }
+    void resume() override {}
     void watch_readable(int fd, int token) override;
     void unwatch(int fd) override;
     void set_deadline(std::optional<Clock::time_point> when) override { deadline_.set(when); }

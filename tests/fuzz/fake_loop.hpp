@@ -33,6 +33,9 @@ public:
     void send(daemon::ConnId id, std::span<const iovec> iov) override;
     void close_socket(daemon::ConnId id) override;
     int release_socket(daemon::ConnId) override { return -1; }
+    void quiesce() override {}
+    bool quiet() const override { return true; }
+    void resume() override {}
     void watch_readable(int fd, int token) override { watched_[fd] = token; }
     void unwatch(int fd) override { watched_.erase(fd); }
     void set_deadline(std::optional<daemon::Clock::time_point>) override {}
