@@ -44,11 +44,31 @@ std::uint64_t reply_digest(const Node& n, ReadKind kind) {
 Transaction::Transaction(const Tree& base, std::uint32_t node_limit)
     : base_(base), view_(base), node_limit_(node_limit) {}
 
-void Transaction::touch(std::string_view path) {
-    auto [it, inserted] = touched_.emplace(path);
-    if (!inserted) return;
+// The touched set and the bookkeeping bytes follow from the log, counted
+// as the requests counted them when they ran.
+Transaction::Transaction(Image image, std::uint32_t node_limit)
+    : view_(std::move(image.view)), node_limit_(node_limit), failure_(image.failure), changed_(image.changed) {
+    effects_.deltas = std::move(image.deltas);
+    // Accepted under the limit in force then: not checked again.
+    for (Logged& l : image.log) {
+        note_touched(l.path);
+        remember(std::move(l));
+    }
+}
+
+void Transaction::remember(Logged entry) {
+    memory_ += entry.path.size() + entry.value.size() + sizeof(Logged);
+    log_.push_back(std::move(entry));
+}
+
+bool Transaction::note_touched(std::string_view path) {
+    if (!touched_.emplace(path).second) return false;
     memory_ += path.size() + 32;
-    if (node_limit_ && touched_.size() > node_limit_) failure_ = ENOSPC;
+    return true;
+}
+
+void Transaction::touch(std::string_view path) {
+    if (note_touched(path) && node_limit_ && touched_.size() > node_limit_) failure_ = ENOSPC;
 }
 
 Result<const Node*> Transaction::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need,
@@ -57,10 +77,8 @@ Result<const Node*> Transaction::fetch(const OpContext& ctx, std::string_view pa
     touch(path);
     if (failure_) return fail(failure_);
     Result<const Node*> r = view_.fetch(ctx, path, need);
-    Logged l{Op::Fetch, need, kind, r ? 0 : r.error().code, r ? reply_digest(**r, kind) : 0, std::string(path),
-             {}, {}};
-    memory_ += l.path.size() + sizeof(Logged);
-    log_.push_back(std::move(l));
+    remember(Logged{Op::Fetch, need, kind, r ? 0 : r.error().code, r ? reply_digest(**r, kind) : 0,
+                    std::string(path), {}, {}});
     return r;
 }
 
@@ -88,8 +106,7 @@ Result<> Transaction::change(const OpContext& ctx, Logged entry) {
         effects_.deltas.merge(r->deltas);
         for (auto& c : r->changes) effects_.changes.push_back(std::move(c));
     }
-    memory_ += entry.path.size() + entry.value.size() + sizeof(Logged);
-    log_.push_back(std::move(entry));
+    remember(std::move(entry));
     if (failure_) return fail(failure_);
     if (!r) return fail(r.error());
     return {};

@@ -30,8 +30,33 @@ std::uint64_t reply_digest(const Node& n, ReadKind kind);
 
 class Transaction {
 public:
+    enum class Op : std::uint8_t { Fetch, Write, Mkdir, Rm, SetPerms };
+    // One request with (a digest of) its reply.
+    struct Logged {
+        Op op;
+        std::uint8_t need = 0;         // Fetch: the access asked for
+        ReadKind kind = ReadKind::Value;
+        int code = 0;                  // the reply's error, 0 for success
+        std::uint64_t digest = 0;      // Fetch: digest of what it returned
+        std::string path;
+        std::string value;             // Write
+        PermRef perms;                 // SetPerms
+    };
+    // What a live update carries of an open transaction. The snapshot it
+    // started from is not carried: a continued transaction's commit always
+    // replays its log (same outcome, no fast path).
+    struct Image {
+        Tree view;
+        std::vector<Logged> log;
+        Deltas deltas;     // net node and byte change per owner so far
+        int failure = 0;
+        bool changed = false;
+    };
+
     // `node_limit`: distinct paths it may touch (transaction-nodes); 0 = unlimited.
     Transaction(const Tree& base, std::uint32_t node_limit);
+    // A transaction continued from an image (live update).
+    Transaction(Image image, std::uint32_t node_limit);
 
     // The requests, run against the private view and logged. Effects of
     // changes are kept for the commit, not applied.
@@ -49,28 +74,20 @@ public:
     std::size_t touched() const { return touched_.size(); }
     // Bytes held for bookkeeping (paths, logged values): charged to the domain.
     std::size_t memory() const { return memory_; }
+    const std::vector<Logged>& log() const { return log_; }
 
     // Replay every logged request onto `target`; EAGAIN as soon as a reply
     // differs from the logged one.
     Result<Effects> replay(Tree& target, const OpContext& ctx) const;
     // The effects of all changes as made on the view (valid when nothing
-    // was committed since the start: then the view is the result).
+    // was committed since the start: then the view is the result). A
+    // continued transaction has only their deltas.
     const Effects& effects() const { return effects_; }
 
 private:
-    enum class Op : std::uint8_t { Fetch, Write, Mkdir, Rm, SetPerms };
-    struct Logged {
-        Op op;
-        std::uint8_t need = 0;         // Fetch: the access asked for
-        ReadKind kind = ReadKind::Value;
-        int code = 0;                  // the reply's error, 0 for success
-        std::uint64_t digest = 0;      // Fetch: digest of what it returned
-        std::string path;
-        std::string value;             // Write
-        PermRef perms;                 // SetPerms
-    };
-
+    bool note_touched(std::string_view path);
     void touch(std::string_view path);
+    void remember(Logged entry);
     Result<Effects> run(Tree& t, const OpContext& ctx, const Logged& l) const;
     Result<> change(const OpContext& ctx, Logged entry);
 

@@ -5,49 +5,16 @@
 #include <utility>
 #include <vector>
 
+#include "store/node_edit.hpp"
 #include "store/path.hpp"
 
 namespace xs::store {
 
+using edit::children_of;
+using edit::set_value;
+using edit::unshare;
+
 namespace {
-
-// Make `n` referenced only by its holder (copying it if shared). The copy
-// shares the permissions and the child map, so it is O(1).
-void unshare(Node*& n) {
-    if (n->refs == 1) return;
-    Node* copy = Node::make(n->name(), n->value(), n->perms, n->is_dir() ? &n->children() : nullptr, n->gen());
-    --n->refs;  // still referenced elsewhere
-    n = copy;
-}
-
-void set_value(Node*& slot, std::string_view value, std::uint64_t gen) {
-    Node* n = slot;
-    if (n->value_len == value.size()) {
-        if (!value.empty()) std::memcpy(const_cast<char*>(n->value().data()), value.data(), value.size());
-        n->set_gen(gen);
-        return;
-    }
-    slot = Node::make(n->name(), value, n->perms, n->is_dir() ? &n->children() : nullptr, gen);
-    release(n);
-}
-
-void set_perms_of(Node* n, PermRef perms, std::uint64_t gen) {
-    release(n->perms);
-    n->perms = perms.detach();
-    n->set_gen(gen);
-}
-
-// The children of the (unshared) node in `slot`, making it a directory
-// first if it is a leaf.
-ChildMap& children_of(Node*& slot) {
-    if (!slot->is_dir()) {
-        ChildMap none;
-        Node* dir = Node::make(slot->name(), slot->value(), slot->perms, &none, slot->gen());
-        release(slot);
-        slot = dir;
-    }
-    return slot->dir_children();
-}
 
 // The slot of child `name` of the unshared node `n`, or nullptr.
 Node** child_slot(Node* n, std::string_view name) {
@@ -82,7 +49,7 @@ PermRef share_perms(const Node* n) { return n ? PermRef::share(n->perms) : PermR
 
 }  // namespace
 
-Tree Tree::initial(DomId priv, std::uint64_t& generation) {
+Tree Tree::bare(DomId priv, std::uint64_t& generation) {
     PermRef owner_only = make_perms({PermEntry{priv, kAccessNone, false}});
     PermRef release_perms = make_perms({PermEntry{priv, kAccessNone, false},
                                         PermEntry{kDomidAny, kAccessRead, false}});
@@ -91,6 +58,11 @@ Tree Tree::initial(DomId priv, std::uint64_t& generation) {
     t.root_ = NodeRef(Node::make("", "", owner_only.get(), &none, ++generation));
     t.intro_ = NodeRef(Node::make(kIntroduceDomain, "", owner_only.get(), nullptr, ++generation));
     t.release_ = NodeRef(Node::make(kReleaseDomain, "", release_perms.get(), nullptr, ++generation));
+    return t;
+}
+
+Tree Tree::initial(DomId priv, std::uint64_t& generation) {
+    Tree t = bare(priv, generation);
     OpContext ctx{Caller{priv, true, std::nullopt}, Budget{}, &generation};
     for (const char* p : {"/local/domain", "/tool/xenstored"}) (void)t.mkdir(ctx, p);
     return t;
@@ -340,7 +312,7 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     PermRef before = share_perms(&n);
     PermRef after = perms;
     Node** slot = mutable_slot(path);
-    set_perms_of(*slot, std::move(perms), ++*ctx.generation);
+    edit::set_perms(*slot, std::move(perms), ++*ctx.generation);
     PermRef parent = is_special(path) ? share_perms(root_.get())
                      : path == "/"    ? PermRef()
                                       : share_perms(lookup(parent_of(path)));
@@ -393,7 +365,7 @@ Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint6
         std::int64_t shrink = 8 * static_cast<std::int64_t>(n->perms->size() - keep.size());
         all.deltas.add(n->owner(), 0, -shrink);
         Node** slot = mutable_slot(p);
-        set_perms_of(*slot, make_perms(keep), ++generation);
+        edit::set_perms(*slot, make_perms(keep), ++generation);
     }
     for (const std::string& p : owned) {
         const Node* n = lookup(p);
@@ -405,7 +377,7 @@ Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint6
             all.deltas.add(dom, -1, -bytes);
             all.deltas.add(priv, 1, bytes);
             Node** slot = mutable_slot(p);
-            set_perms_of(*slot, make_perms(e), ++generation);
+            edit::set_perms(*slot, make_perms(e), ++generation);
         } else if (!is_special(p)) {
             Effects e = remove_subtree(p, generation);
             all.deltas.merge(e.deltas);

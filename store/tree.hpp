@@ -34,6 +34,9 @@ public:
     // `priv` with perms n<priv>; "@introduceDomain" n<priv>;
     // "@releaseDomain" n<priv> r<DOMID_ANY> (any domain may watch it).
     static Tree initial(DomId priv, std::uint64_t& generation);
+    // Only "/" and the special nodes, with the permissions initial() gives
+    // them: what a migration stream's nodes are loaded into.
+    static Tree bare(DomId priv, std::uint64_t& generation);
 
     const Node* root() const { return root_.get(); }
     bool same_as(const Tree& o) const {
@@ -64,6 +67,7 @@ public:
     bool check(std::string& problems) const;
 
 private:
+    friend class TreeLoader;
     struct Resolved {
         const Node* node = nullptr;      // the node, if it exists
         const Node* ancestor = nullptr;  // else its closest existing ancestor

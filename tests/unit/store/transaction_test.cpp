@@ -300,3 +300,52 @@ TEST_CASE("a value rewritten with the same bytes is not a conflict") {
     REQUIRE(f.write(priv(), "/v", "same"));
     CHECK(f.commit(*t, priv()));
 }
+
+namespace {
+
+// What a live update does to an open transaction: only its image crosses.
+std::unique_ptr<store::Transaction> continued(const store::Transaction& t) {
+    store::Transaction::Image img{t.view(), t.log(), t.effects().deltas, t.failure(), !t.read_only()};
+    return std::make_unique<store::Transaction>(std::move(img), 0);
+}
+
+}  // namespace
+
+TEST_CASE("a transaction continued from its image keeps its view, its costs and its commit outcome") {
+    for (bool conflict : {false, true}) {
+        CAPTURE(conflict);
+        Fixture f;
+        f.home(5);
+        REQUIRE(f.write(priv(), "/local/domain/5/seen", "1"));
+        auto t = f.begin();
+        CHECK(read_in(*t, f, guest(5), "/local/domain/5/seen") == "1");
+        REQUIRE(t->write(f.ctx(guest(5)), "/local/domain/5/new", "x"));
+        REQUIRE(t->rm(f.ctx(guest(5)), "/local/domain/5/missing"));
+        auto c = continued(*t);
+        CHECK(c->memory() == t->memory());
+        CHECK(c->touched() == t->touched());
+        CHECK(c->read_only() == t->read_only());
+        CHECK(c->effects().deltas.of(5).nodes == t->effects().deltas.of(5).nodes);
+        CHECK(read_in(*c, f, guest(5), "/local/domain/5/new") == "x");
+        if (conflict) REQUIRE(f.write(priv(), "/local/domain/5/seen", "2"));
+        auto r = f.commit(*c, guest(5));
+        CHECK(code(r) == (conflict ? EAGAIN : 0));
+        CHECK(f.value("/local/domain/5/new") == (conflict ? "<absent>" : "x"));
+        f.check_accounts();
+    }
+}
+
+TEST_CASE("a continued transaction that was poisoned or read-only keeps that") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "a"));
+    auto ro = f.begin();
+    CHECK(read_in(*ro, f, priv(), "/a") == "a");
+    REQUIRE(f.write(priv(), "/a", "b"));
+    CHECK(code(f.commit(*continued(*ro), priv())) == 0);  // read-only: always commits
+    auto poisoned = f.begin(1);
+    REQUIRE(poisoned->write(f.ctx(guest(0)), "/a", "c"));
+    CHECK(!poisoned->write(f.ctx(guest(0)), "/b", "c"));  // a second path: over the limit
+    auto c = continued(*poisoned);
+    CHECK(c->failure() == ENOSPC);
+    CHECK(code(f.commit(*c, priv())) == ENOSPC);
+}

@@ -1,0 +1,116 @@
+#include "store/tree_load.hpp"
+
+#include <cerrno>
+
+#include "store/node_edit.hpp"
+#include "store/path.hpp"
+
+namespace xs::store {
+
+namespace {
+
+// A stream's path must be one the daemon could have made: canonical,
+// absolute or special, each name short enough for a node.
+bool acceptable(std::string_view path, std::string& buf) {
+    PathRules rules;
+    rules.allow_special = true;
+    if (!canonicalize(buf, path, rules) || buf != path) return false;
+    if (is_special(path)) return path == kIntroduceDomain || path == kReleaseDomain;
+    if (path[0] != '/') return false;
+    Components c(path);
+    for (std::string_view comp; c.next(comp);)
+        if (comp.size() > kMaxName) return false;
+    return true;
+}
+
+// Number of leading components `a` and `b` share ("/a/b", "/a/c" -> 1).
+std::size_t common_depth(std::string_view a, std::string_view b) {
+    Components ca(a), cb(b);
+    std::size_t n = 0;
+    for (std::string_view x, y; ca.next(x) && cb.next(y) && x == y;) ++n;
+    return n;
+}
+
+}  // namespace
+
+TreeLoader::TreeLoader(Tree& tree, std::uint64_t& generation) : tree_(tree), generation_(generation) {
+    edit::unshare(tree_.root_.raw());
+    reset_walk();
+}
+
+// The permission list for a node: its parent's or the last one made when
+// equal (most nodes repeat one of them), else a new one.
+PermList* TreeLoader::shared_perms(std::span<const PermEntry> perms, const Node* parent) {
+    if (parent && parent->perms->same_as(perms)) return parent->perms;
+    if (!last_perms_ || !last_perms_->same_as(perms)) last_perms_ = make_perms(perms);
+    return last_perms_.get();
+}
+
+// The unshared node at `parent`, or nullptr when it does not exist. The
+// walk starts from the deepest node of the last walk that is also an
+// ancestor of `parent`.
+Node* TreeLoader::walk_to(std::string_view parent) {
+    chain_.resize(common_depth(chain_path_, parent) + 1);
+    Components c(parent);
+    std::string_view comp;
+    for (std::size_t skip = chain_.size() - 1; skip > 0 && c.next(comp);) --skip;
+    while (c.next(comp)) {
+        Node** slot = chain_.back()->is_dir() ? chain_.back()->dir_children().find_slot(comp) : nullptr;
+        if (!slot) {
+            reset_walk();
+            return nullptr;
+        }
+        edit::unshare(*slot);
+        chain_.push_back(*slot);
+    }
+    chain_path_.assign(parent);
+    return chain_.back();
+}
+
+void TreeLoader::reset_walk() {
+    chain_.assign(1, tree_.root_.get());
+    chain_path_ = "/";
+}
+
+Result<> TreeLoader::put(std::string_view path, std::string_view value, std::span<const PermEntry> perms) {
+    if (!acceptable(path, check_buf_) || perms.empty() || value.size() > kMaxValue) return fail(EINVAL);
+    if (is_special(path) || path == "/") {
+        Node** slot = path == "/" ? &tree_.root_.raw() : tree_.mutable_slot(path);
+        edit::set_value(*slot, value, ++generation_);
+        edit::set_perms(*slot, PermRef::share(shared_perms(perms, nullptr)), generation_);
+        reset_walk();  // the root may be a new node now
+        return {};
+    }
+    Node* parent = walk_to(parent_of(path));
+    if (!parent) return fail(ENOENT);
+    std::string_view name = basename_of(path);
+    PermRef list = PermRef::share(shared_perms(perms, parent));
+    if (Node** slot = parent->is_dir() ? parent->dir_children().find_slot(name) : nullptr) {
+        edit::unshare(*slot);
+        edit::set_value(*slot, value, ++generation_);
+        edit::set_perms(*slot, std::move(list), generation_);
+        return {};
+    }
+    if (!parent->is_dir()) {
+        // The first child makes the parent a directory (a new node): hang
+        // it where the old one was.
+        Node** pslot = chain_.size() == 1 ? &tree_.root_.raw()
+                                          : chain_[chain_.size() - 2]->dir_children().find_slot(parent->name());
+        edit::children_of(*pslot);
+        chain_.back() = parent = *pslot;
+    }
+    parent->dir_children().insert(Node::make(name, value, list.get(), nullptr, 0));
+    parent->set_gen(++generation_);
+    return {};
+}
+
+Result<> TreeLoader::remove(std::string_view path) {
+    if (!acceptable(path, check_buf_) || path == "/" || is_special(path)) return fail(EINVAL);
+    Node* parent = walk_to(parent_of(path));
+    NodeRef gone(parent && parent->is_dir() ? parent->dir_children().erase(basename_of(path)) : nullptr);
+    if (!gone) return fail(ENOENT);
+    parent->set_gen(++generation_);
+    return {};
+}
+
+}  // namespace xs::store
