@@ -47,14 +47,18 @@ public:
     // point into the stream (and, for permissions and other arrays, into
     // this reader, valid until the next call).
     Parsed<std::optional<Record>> next();
-    // Offset and type of the record last returned (for the caller's own errors).
+    // Offset, type and length field of the record last returned (for the
+    // caller's own errors, and for tools that show the stream).
     std::uint64_t offset() const { return offset_; }
     std::uint32_t type() const { return type_; }
+    std::uint32_t length() const { return length_; }
     // A ParseError about the record last returned.
     ParseError error(std::string message) const { return ParseError{std::move(message), type_, offset_}; }
 
 private:
     Reader(std::string_view stream, std::uint32_t version, bool big_endian);
+    Expected<Record, std::string> decode(std::uint32_t type, std::string_view body, std::uint64_t& used);
+    Parsed<std::optional<Record>> end(std::size_t left);
 
     std::string_view stream_;
     std::size_t pos_ = 0;
@@ -63,6 +67,7 @@ private:
     bool ended_ = false;
     std::uint64_t offset_ = 0;
     std::uint32_t type_ = ParseError::kNoRecord;
+    std::uint32_t length_ = 0;
     // Decoded arrays of the last record (records hold spans into them).
     std::vector<store::PermEntry> perms_;
     std::vector<NamedValue> named_;

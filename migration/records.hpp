@@ -7,6 +7,7 @@
 // describes every field, what we write and what we accept.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -43,6 +44,13 @@ std::string_view type_name(std::uint32_t type);
 inline constexpr std::uint32_t kVersion1 = 1;
 inline constexpr std::uint32_t kVersion2 = 2;
 inline constexpr std::uint16_t kDepthUnlimited = 0xFFFF;  // WATCH_DATA_EXTENDED
+
+// Element-wise equality of two arrays (the records' operator== below; a
+// span has none of its own).
+template <class T>
+bool same_items(std::span<const T> a, std::span<const T> b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 struct GlobalData {
     std::int32_t socket_fd = -1;  // listening socket, -1 if none
@@ -98,7 +106,7 @@ struct NodeData {
     std::span<const store::PermEntry> perms;  // owner first; Reader: valid until its next call
     friend bool operator==(const NodeData& a, const NodeData& b) {
         return a.conn_id == b.conn_id && a.tx_id == b.tx_id && a.path == b.path && a.value == b.value &&
-               a.access == b.access && std::equal(a.perms.begin(), a.perms.end(), b.perms.begin(), b.perms.end());
+               a.access == b.access && same_items(a.perms, b.perms);
     }
 };
 
@@ -119,12 +127,18 @@ struct NamedValue64 {
 struct GlobalQuotaData {
     std::span<const NamedValue> per_domain;  // defaults for every domain
     std::span<const NamedValue> global;      // global-only values (none today)
+    friend bool operator==(const GlobalQuotaData& a, const GlobalQuotaData& b) {
+        return same_items(a.per_domain, b.per_domain) && same_items(a.global, b.global);
+    }
 };
 
 struct DomainData {
     DomId domid = 0;
     std::uint32_t features = 0;  // version 2 only (written as 0 in version 1)
     std::span<const NamedValue> quotas;
+    friend bool operator==(const DomainData& a, const DomainData& b) {
+        return a.domid == b.domid && a.features == b.features && same_items(a.quotas, b.quotas);
+    }
 };
 
 // ---- xstored's records (docs/migration-stream.md) ----
@@ -132,6 +146,7 @@ struct DomainData {
 // Daemon-wide values: "generation", "live-updates", "max-nodes", ...
 struct XsGlobal {
     std::span<const NamedValue64> values;
+    friend bool operator==(const XsGlobal& a, const XsGlobal& b) { return same_items(a.values, b.values); }
 };
 
 // What a domain carries beyond DOMAIN_DATA: "flags", "unique-id",
@@ -139,6 +154,9 @@ struct XsGlobal {
 struct XsDomain {
     DomId domid = 0;
     std::span<const NamedValue64> values;
+    friend bool operator==(const XsDomain& a, const XsDomain& b) {
+        return a.domid == b.domid && same_items(a.values, b.values);
+    }
 };
 
 // What a connection carries beyond CONNECTION_DATA: named values
@@ -157,6 +175,10 @@ struct XsConnection {
     std::span<const NamedValue64> values;
     std::string_view more_in;
     std::span<const OutInfo> out;
+    friend bool operator==(const XsConnection& a, const XsConnection& b) {
+        return a.conn_id == b.conn_id && same_items(a.values, b.values) && a.more_in == b.more_in &&
+               same_items(a.out, b.out);
+    }
 };
 
 // The request log of a pending transaction (TRANSACTION_DATA plus its
@@ -176,7 +198,7 @@ struct XsTransaction {
         friend bool operator==(const Entry& a, const Entry& b) {
             return a.op == b.op && a.need == b.need && a.kind == b.kind && a.code == b.code &&
                    a.digest == b.digest && a.path == b.path && a.value == b.value &&
-                   std::equal(a.perms.begin(), a.perms.end(), b.perms.begin(), b.perms.end());
+                   same_items(a.perms, b.perms);
         }
     };
     struct Delta {  // net change per owner so far (nodes, bytes)
@@ -194,12 +216,18 @@ struct XsTransaction {
     std::uint32_t digest_kind = kDigestFnv1a;
     std::span<const Entry> entries;
     std::span<const Delta> deltas;
+    friend bool operator==(const XsTransaction& a, const XsTransaction& b) {
+        return a.conn_id == b.conn_id && a.tx_id == b.tx_id && a.failure == b.failure && a.flags == b.flags &&
+               a.digest_kind == b.digest_kind && same_items(a.entries, b.entries) &&
+               same_items(a.deltas, b.deltas);
+    }
 };
 
 // A record of a type this reader does not know (skipped).
 struct UnknownRecord {
     std::uint32_t type = 0;
     std::string_view body;
+    friend bool operator==(const UnknownRecord&, const UnknownRecord&) = default;
 };
 
 using Record = std::variant<GlobalData, ConnectionData, WatchData, TransactionData, NodeData, GlobalQuotaData,

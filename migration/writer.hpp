@@ -6,6 +6,18 @@
 // design document describes. Version 1 streams carry no WATCH_DATA_EXTENDED
 // (depth dropped), no features in DOMAIN_DATA and no transaction records:
 // add() ignores TransactionData, pending NodeData and XsTransaction there.
+//
+// Limits of the format are the caller's to respect: a string must fit its
+// u16 length field with its NUL (paths, tokens: at most 65534 bytes; node
+// and entry values at most 65535), must not contain a NUL itself (values
+// may), counts must fit their fields (permissions, quotas: 65535), a
+// connection's `in` is at most 65535 bytes (the rest goes into
+// XsConnection::more_in), `out_partial` at most 65535 and at most `out`'s
+// size, a permission grants only read and write, a record is below 4 GiB.
+// A record breaking one is refused, not truncated: nothing of it is
+// written, add() returns false and error() keeps the first such reason.
+// The stream stays well-formed without that record; a caller that must not
+// lose records checks error() before using it.
 #pragma once
 
 #include <cstdint>
@@ -26,31 +38,44 @@ struct WriterOptions {
 
 class Writer {
 public:
-    // Writes the header at once.
+    // Writes the header at once. A version other than 1 or 2 is written as
+    // given (our reader rejects it) and reported by error().
     explicit Writer(WriterOptions opts = {});
 
-    void add(const GlobalData& r);
-    void add(const ConnectionData& r);
-    void add(const WatchData& r);
-    void add(const TransactionData& r);
-    void add(const NodeData& r);
-    void add(const GlobalQuotaData& r);
-    void add(const DomainData& r);
-    void add(const XsGlobal& r);
-    void add(const XsDomain& r);
-    void add(const XsConnection& r);
-    void add(const XsTransaction& r);
-    void add(const UnknownRecord& r);  // copied as it is (tests, pass-through)
-    void add(const Record& r);
+    // True when the record was written or deliberately left out (version 1);
+    // false when it breaks a limit of the format (see above).
+    bool add(const GlobalData& r);
+    bool add(const ConnectionData& r);
+    bool add(const WatchData& r);
+    bool add(const TransactionData& r);
+    bool add(const NodeData& r);
+    bool add(const GlobalQuotaData& r);
+    bool add(const DomainData& r);
+    bool add(const XsGlobal& r);
+    bool add(const XsDomain& r);
+    bool add(const XsConnection& r);
+    bool add(const XsTransaction& r);
+    bool add(const UnknownRecord& r);  // copied as it is (tests, pass-through)
+    bool add(const Record& r);
 
     const WriterOptions& options() const { return opts_; }
+    bool big_endian() const { return big_; }
     std::size_t size() const { return out_.size(); }
+    // Room for `bytes` more bytes (a caller that knows the store's size).
+    void reserve(std::size_t bytes) { out_.reserve(out_.size() + bytes); }
+    // Why the first refused record was refused; empty if none was.
+    const std::string& error() const { return error_; }
     // Appends END and hands the stream over; the writer is empty afterwards.
     std::string finish();
 
 private:
+    bool refuse(std::string_view record, std::string_view why);
+    char* open(RecordType type, std::uint64_t body);
+
     WriterOptions opts_;
+    bool big_ = false;
     std::string out_;
+    std::string error_;
 };
 
 }  // namespace xs::migration
