@@ -23,6 +23,11 @@ Strings split_strings(std::string_view payload) {
     return out;
 }
 
+void set_text(std::string& out, std::string_view text) {
+    out.assign(text);
+    out.push_back('\0');
+}
+
 std::size_t count_nuls(std::string_view payload) {
     return static_cast<std::size_t>(std::count(payload.begin(), payload.end(), '\0'));
 }

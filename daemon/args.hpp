@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/domid.hpp"
@@ -25,6 +26,9 @@ struct Strings {
 Strings split_strings(std::string_view payload);
 // Number of NUL bytes anywhere in the payload.
 std::size_t count_nuls(std::string_view payload);
+
+// A text reply (CONTROL): the text and its NUL.
+void set_text(std::string& out, std::string_view text);
 
 // Strict decimal numbers: digits only, no sign, no spaces, in range.
 std::optional<std::uint32_t> parse_u32(std::string_view s);

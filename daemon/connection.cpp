@@ -12,6 +12,7 @@ store::Transaction* Connection::transaction(std::uint32_t id) {
 }
 
 std::uint32_t Connection::add_transaction(std::unique_ptr<store::Transaction> t) {
+    if (txs_.empty()) transactions_since = Clock::now();
     do {
         ++last_tx_;
     } while (last_tx_ == 0 || txs_.count(last_tx_));

@@ -20,8 +20,6 @@
 
 namespace xs::daemon {
 
-
-
 class Connection {
 public:
     enum class Kind { Socket, Ring };
@@ -39,6 +37,7 @@ public:
     store::Caller caller() const { return store::Caller{domid_, privileged_, target_}; }
 
     std::uint32_t features = 0;  // ring feature bits this connection has
+    int fd = -1;                 // a socket's fd (the loop owns it; kept across a live update)
     wire::Framer framer;
     OutQueue out;
 
@@ -47,6 +46,22 @@ public:
     std::uint32_t add_transaction(std::unique_ptr<store::Transaction> t);
     std::unique_ptr<store::Transaction> take_transaction(std::uint32_t id);
     std::size_t transactions() const { return txs_.size(); }
+    // Live update: every transaction with its id, the last id handed out,
+    // and a transaction put back under its id.
+    template <class F>
+    void for_each_transaction(F&& fn) const {
+        for (const auto& [id, t] : txs_) fn(id, *t);
+    }
+    std::uint32_t last_transaction_id() const { return last_tx_; }
+    void restore_transaction(std::uint32_t id, std::unique_ptr<store::Transaction> t) {
+        if (txs_.empty()) transactions_since = Clock::now();
+        txs_[id] = std::move(t);
+        if (id > last_tx_) last_tx_ = id;
+    }
+    // When its open transactions became more than none (live update's
+    // version-1 wait measures their age from here, as upstream).
+    Clock::time_point transactions_since{};
+    void set_last_transaction_id(std::uint32_t id) { last_tx_ = id; }
     std::size_t transaction_memory() const;
     void clear_transactions() { txs_.clear(); }
 

@@ -21,12 +21,8 @@ constexpr std::string_view kHelp =
     "print           <string>\n"
     "quota           [set <name> <val>|<domid>|max [-r]]\n"
     "quota-soft      [set <name> <val>]\n"
+    "live-update     [-c <cmdline>] [-F] [-t <timeout>] [-v <version>] <file>\n"
     "help            \n";
-
-void set_text(std::string& out, std::string_view text) {
-    out.assign(text);
-    out.push_back('\0');
-}
 
 }  // namespace
 
@@ -82,10 +78,7 @@ Result<> Daemon::on_control(Request& r) {
     }
     if (cmd == "quota") return control_quota(r, args, false);
     if (cmd == "quota-soft") return control_quota(r, args, true);
-    if (cmd == "live-update") {
-        set_text(r.out, "Live update is not supported by this xstored build.");
-        return {};
-    }
+    if (cmd == "live-update") return control_live_update(r, args);
     return fail(EINVAL);
 }
 

@@ -84,10 +84,11 @@ Connection& Daemon::add_connection(Connection::Kind kind, DomId domid, bool priv
     return ref;
 }
 
-ConnId Daemon::on_accept(int /*listener_fd*/, int /*fd*/) {
+ConnId Daemon::on_accept(int /*listener_fd*/, int fd) {
     if (stopping_) return 0;
     // Socket clients are dom0 tools: privileged, at home in the store domain.
     Connection& c = add_connection(Connection::Kind::Socket, priv_domid_, true);
+    c.fd = fd;
     return c.id();
 }
 
@@ -111,6 +112,10 @@ void Daemon::drop_state(Connection& c) {
 void Daemon::close(Connection& c) {
     if (c.closing) return;
     c.closing = true;
+    if (lu_ && lu_->owner == c.id()) {  // a live-update session dies with its owner
+        log::info("live update: session owner gone, session ended");
+        lu_end();
+    }
     drop_state(c);
     c.out.clear([&](const OutMsg& m) { message_left(c, m); });
     if (c.kind() == Connection::Kind::Socket) loop_.close_socket(c.id());
@@ -132,7 +137,8 @@ void Daemon::on_receive(ConnId id, std::span<const char> bytes) {
 
 void Daemon::process_input(Connection& c) {
     wire::Framer::Message m;
-    while (!c.input_paused && !c.closing && !c.ignored && c.framer.next(m)) {
+    while (!c.input_paused && !c.closing && !c.ignored && !updating() && !holds_transaction_start(c) &&
+           c.framer.next(m)) {
         dispatch(c, m.header, m.payload);
         update_flow(c);
     }
@@ -296,6 +302,7 @@ void Daemon::on_turn_end() {
                 if (c->input_paused) paused_.push_back(id);
             }
     }
+    if (resume_input_) lu_resume_input();
     // Rings with input to read (a bounded amount each, for fairness).
     std::vector<ConnId> rings;
     rings.swap(to_service_);
@@ -304,6 +311,8 @@ void Daemon::on_turn_end() {
             c->ring_scheduled = false;
             service_ring(*c);
         }
+    // A live update's next step (it may exec here, or fail and answer).
+    std::optional<Clock::time_point> lu_wake = lu_step();
     for (std::size_t i = 0; i < dirty_.size(); ++i) {  // flushing may dirty more
         if (Connection* c = find(dirty_[i])) {
             c->dirty = false;
@@ -317,7 +326,8 @@ void Daemon::on_turn_end() {
     std::optional<Clock::time_point> wake;
     if (next_deadline_ != Clock::time_point{}) wake = next_deadline_;
     if (credit_wake_ != Clock::time_point{} && (!wake || credit_wake_ < *wake)) wake = credit_wake_;
-    if (!to_service_.empty()) wake = Clock::now();
+    if (!to_service_.empty() || resume_input_) wake = Clock::now();
+    if (lu_wake && (!wake || *lu_wake < *wake)) wake = lu_wake;
     loop_.set_deadline(wake);
 }
 

@@ -15,8 +15,10 @@
 #include "daemon/config/ratelimit.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/domains.hpp"
+#include "daemon/live_update.hpp"
 #include "daemon/loop/loop.hpp"
 #include "daemon/watch/registry.hpp"
+#include "migration/state.hpp"
 #include "quota/quota.hpp"
 #include "store/store.hpp"
 #include "transport/hypervisor.hpp"
@@ -51,6 +53,11 @@ public:
     void attach_hypervisor(std::unique_ptr<transport::Hypervisor> hv);
     // The store domain's own ring (the page and port files of the config).
     Result<> introduce_store_domain();
+    // The listening socket, kept across a live update.
+    void set_listener(int fd) { listener_fd_ = fd; }
+    // The new process of a live update: everything the old daemon had,
+    // from its state (attach the hypervisor first).
+    void restore(migration::State state);
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -148,6 +155,31 @@ private:
     Domain* known_domain(DomId id);  // existing record, or one for a live domain
     bool perm_domain_valid(DomId id, const Connection& caller);
 
+    // ---- live update (live_update.cpp, update_exec.cpp) ----
+    Result<> control_live_update(Request& r, const Strings& args);
+    std::string lu_set_binary(const Connection& c, std::string_view file);
+    Result<> lu_start(Request& r, const Strings& args);
+    std::string lu_abort();
+    std::optional<Clock::time_point> lu_step();
+    void lu_quiesce();
+    void lu_finish(std::string_view reply);
+    void lu_end();
+    void lu_resume_input();
+    bool lu_transactions_allow() const;
+    std::string lu_transactions_reason() const;
+    bool updating() const { return lu_ && lu_->phase == LiveUpdateSession::Phase::Quiescing; }
+    bool holds_transaction_start(const Connection& c) const;
+    std::string lu_exec();
+    Expected<std::string, std::string> write_state_file();
+    // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----
+    migration::State export_state(std::uint32_t version);
+    migration::Connection export_connection(const Connection& c);
+    migration::Domain export_domain(const Domain& d);
+    void restore_connection(migration::Connection& mc, const migration::State& st);
+    void restore_ring(Connection& c, const migration::Connection& mc);
+    void restore_domain(const migration::Domain& md, std::uint32_t version);
+    void recount_usage();
+
     // ---- CONTROL (control.cpp) ----
     Result<> control_check(Request& r);
     Result<> control_log(Request& r, const Strings& args);
@@ -182,6 +214,10 @@ private:
     Clock::time_point credit_wake_{};    // earliest end of a guest's write-rate debt, or zero
     std::size_t open_transactions_ = 0;  // in the whole daemon (the write-rate limit applies then)
     log::RateLimiter limiter_;
+    std::optional<LiveUpdateSession> lu_;
+    int listener_fd_ = -1;
+    bool resume_input_ = false;       // a live update ended without exec: serve held input
+    std::uint64_t live_updates_ = 0;  // updates this store went through
 };
 
 }  // namespace xs::daemon

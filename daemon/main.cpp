@@ -1,4 +1,8 @@
-// xstored: start-up and shutdown around the event loop.
+// xstored: start-up and shutdown around the event loop. A normal start
+// creates the store, the socket and dom0's ring; a start with -U (the exec
+// of a live update) takes all of that from the previous daemon's state file
+// and the fds it left open.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "daemon/config/log.hpp"
@@ -13,6 +19,7 @@
 #include "daemon/config/pidfile.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
+#include "migration/state.hpp"
 #include "transport/hypervisor.hpp"
 #include "transport/unix_listener.hpp"
 #include "xs_config.h"
@@ -52,17 +59,42 @@ void attach_domains(Daemon& daemon, const Config& cfg) {
                      cfg.dom0_port.c_str(), std::strerror(ok.error().code));
 }
 
-int run(const Config& cfg) {
-    log::init(cfg.no_fork ? log::Sink::Stderr : log::Sink::Syslog, cfg.verbose ? log::Level::Debug : log::Level::Info);
-    if (!cfg.trace_file.empty()) {
-        log::set_trace_file(cfg.trace_file);
-        if (auto ok = log::trace_on(); !ok)
-            log::error("cannot open trace file %s: %s", cfg.trace_file.c_str(), std::strerror(ok.error().code));
+// What every start needs around the daemon: pid file, signals, the loop.
+struct Process {
+    std::optional<PidFile> pid;
+    int signal_fd = -1;
+    std::unique_ptr<EventLoop> loop;
+};
+
+std::optional<Process> set_up(const Config& cfg) {
+    Process p;
+    if (!cfg.pid_file.empty()) {
+        auto f = PidFile::create(cfg.pid_file);
+        if (!f) {
+            log::error("%s", PidFile::describe_error(cfg.pid_file, f.error()).c_str());
+            return std::nullopt;
+        }
+        p.pid.emplace(std::move(*f));
     }
-    if (cfg.live_update) {
-        log::error("live update (-U) is not supported by this build");
-        return 1;
+    auto sigfd = open_signal_fd();
+    if (!sigfd) {
+        log::error("cannot set up signals: %s", std::strerror(sigfd.error().code));
+        return std::nullopt;
     }
+    p.signal_fd = *sigfd;
+    p.loop = make_loop(cfg);
+    if (!p.loop) return std::nullopt;
+    return p;
+}
+
+int serve(const Config& cfg, Process& p, Daemon& daemon) {
+    p.loop->run(daemon);
+    ::unlink(cfg.socket_path.c_str());
+    log::info("xstored stopped");
+    return 0;
+}
+
+int run_fresh(const Config& cfg) {
     ::mkdir(cfg.rundir.c_str(), 0755);
     if (!cfg.no_fork) {
         if (auto ok = daemonize(); !ok) {
@@ -70,40 +102,114 @@ int run(const Config& cfg) {
             return 1;
         }
     }
-    std::optional<PidFile> pid;
-    if (!cfg.pid_file.empty()) {
-        auto p = PidFile::create(cfg.pid_file);
-        if (!p) {
-            log::error("%s", PidFile::describe_error(cfg.pid_file, p.error()).c_str());
-            return 1;
-        }
-        pid.emplace(std::move(*p));
-    }
-    auto sigfd = open_signal_fd();
-    if (!sigfd) {
-        log::error("cannot set up signals: %s", std::strerror(sigfd.error().code));
-        return 1;
-    }
+    std::optional<Process> p = set_up(cfg);
+    if (!p) return 1;
     auto listener = transport::listen_unix(cfg.socket_path);
     if (!listener) {
         log::error("cannot listen on %s: %s", cfg.socket_path.c_str(), std::strerror(listener.error().code));
         return 1;
     }
-    std::unique_ptr<EventLoop> loop = make_loop(cfg);
-    if (!loop) return 1;
-    Daemon daemon(cfg, *loop);
-    daemon.watch_signals(*sigfd);
+    Daemon daemon(cfg, *p->loop);
+    daemon.watch_signals(p->signal_fd);
     attach_domains(daemon, cfg);
-    loop->add_listener(*listener);
+    daemon.set_listener(*listener);
+    p->loop->add_listener(*listener);
     if (cfg.output_pid) {
         std::printf("%d\n", static_cast<int>(::getpid()));
         std::fflush(stdout);
     }
-    log::info("xstored %s listening on %s (%s loop)", XSTORED_VERSION, cfg.socket_path.c_str(), loop->name());
-    loop->run(daemon);
-    ::unlink(cfg.socket_path.c_str());
-    log::info("xstored stopped");
-    return 0;
+    log::info("xstored %s listening on %s (%s loop)", XSTORED_VERSION, cfg.socket_path.c_str(), p->loop->name());
+    return serve(cfg, *p, daemon);
+}
+
+// ---------------------------------------------------------------- -U
+
+std::optional<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool fd_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
+
+// Every fd the state names must be one this process inherited.
+bool fds_inherited(const migration::State& st) {
+    bool ok = true;
+    auto check = [&](int fd, const char* what) {
+        if (fd < 0 || fd_open(fd)) return;
+        log::error("live update: the state names fd %d (%s), which this process does not have", fd, what);
+        ok = false;
+    };
+    check(st.global.socket_fd, "the listening socket");
+    check(st.global.evtchn_fd, "event channels");
+    for (const migration::Connection& c : st.connections)
+        if (c.kind == migration::Connection::Kind::Socket) check(c.fd, "a client socket");
+    return ok;
+}
+
+std::optional<migration::State> read_state(const Config& cfg, const std::string& path) {
+    std::optional<std::string> bytes = read_file(path);
+    if (!bytes) {
+        log::error("live update: cannot read the state file %s: %s", path.c_str(), std::strerror(errno));
+        return std::nullopt;
+    }
+    DomId priv = cfg.priv_domid.value_or(cfg.master_domid.value_or(0));
+    migration::Parsed<migration::State> st = migration::decode(*bytes, priv);
+    if (!st) {
+        log::error("live update: the state file %s cannot be read: %s", path.c_str(), st.error().describe().c_str());
+        return std::nullopt;
+    }
+    if (st->skipped_records) log::info("live update: %zu records of unknown types skipped", st->skipped_records);
+    if (!fds_inherited(*st)) return std::nullopt;
+    return std::move(*st);
+}
+
+int run_after_update(const Config& cfg) {
+    auto t0 = Clock::now();
+    std::string path = cfg.rundir + "/" + std::string(kStateFile);
+    std::optional<migration::State> st = read_state(cfg, path);
+    if (!st) return 1;
+    std::optional<Process> p = set_up(cfg);
+    if (!p) return 1;
+    Daemon daemon(cfg, *p->loop);
+    daemon.watch_signals(p->signal_fd);
+    if (st->global.evtchn_fd >= 0) {
+        std::string why;
+        auto hv = transport::Hypervisor::adopt(st->global.evtchn_fd, why);
+        if (!hv) {
+            log::error("live update: %s", why.c_str());
+            return 1;
+        }
+        daemon.attach_hypervisor(std::move(hv));
+    }
+    int listener = st->global.socket_fd;
+    if (listener < 0) {
+        auto l = transport::listen_unix(cfg.socket_path);
+        if (!l) {
+            log::error("cannot listen on %s: %s", cfg.socket_path.c_str(), std::strerror(l.error().code));
+            return 1;
+        }
+        listener = *l;
+    }
+    ::fcntl(listener, F_SETFD, FD_CLOEXEC);
+    std::size_t conns = st->connections.size();
+    daemon.set_listener(listener);
+    daemon.restore(std::move(*st));
+    p->loop->add_listener(listener);
+    ::unlink(path.c_str());
+    log::info("xstored %s live-updated: %zu connections restored in %.1f ms (%s loop)", XSTORED_VERSION, conns,
+              std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), p->loop->name());
+    return serve(cfg, *p, daemon);
+}
+
+int run(const Config& cfg) {
+    log::init(cfg.no_fork ? log::Sink::Stderr : log::Sink::Syslog, cfg.verbose ? log::Level::Debug : log::Level::Info);
+    if (!cfg.trace_file.empty()) {
+        log::set_trace_file(cfg.trace_file);
+        if (auto ok = log::trace_on(); !ok)
+            log::error("cannot open trace file %s: %s", cfg.trace_file.c_str(), std::strerror(ok.error().code));
+    }
+    return cfg.live_update ? run_after_update(cfg) : run_fresh(cfg);
 }
 
 }  // namespace

@@ -13,9 +13,31 @@ void OutQueue::push_reply(const wire::Header& req, std::uint32_t type, std::stri
     q_.push_back(std::move(m));
 }
 
+namespace {
+std::uint64_t event_key(std::string_view payload) { return std::hash<std::string_view>{}(payload) | 1; }  // never 0
+}  // namespace
+
+void OutQueue::restore(std::string bytes, bool reply, DomId source, std::chrono::steady_clock::time_point deadline,
+                       bool partial) {
+    OutMsg m;
+    m.reply = reply;
+    m.source = source;
+    if (!reply) {
+        m.deadline = deadline;
+        if (!partial && bytes.size() >= wire::kHeaderSize) {
+            m.event_key = event_key(std::string_view(bytes).substr(wire::kHeaderSize));
+            keys_.insert(m.event_key);
+        }
+    }
+    m.bytes = std::move(bytes);
+    bytes_ += m.bytes.size();
+    if (reply) ++replies_;
+    q_.push_back(std::move(m));
+}
+
 bool OutQueue::push_event(std::string_view payload, std::chrono::steady_clock::time_point deadline,
                           DomId source) {
-    std::uint64_t key = std::hash<std::string_view>{}(payload) | 1;  // never 0
+    std::uint64_t key = event_key(payload);
     bool special = !payload.empty() && payload[0] == '@';
     if (!special && keys_.count(key)) {
         // A hash match: compare bytes with every unsent event carrying it.

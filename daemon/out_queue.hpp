@@ -75,6 +75,18 @@ public:
         }
         return count;
     }
+    // Live update: every message in order, with the bytes of it already
+    // written (only the first can have any).
+    template <class F>
+    void for_each(F&& fn) const {
+        for (std::size_t i = 0; i < q_.size(); ++i) fn(q_[i], i == 0 ? head_off_ : std::size_t{0});
+    }
+    // Put back a message carried across a live update. A partly written
+    // first message comes as its unsent rest (`partial`): never merged with
+    // a later event, whatever it is.
+    void restore(std::string bytes, bool reply, DomId source, std::chrono::steady_clock::time_point deadline,
+                 bool partial);
+
     // The earliest event deadline, or the zero time point.
     std::chrono::steady_clock::time_point next_deadline() const;
     template <class F>

@@ -34,7 +34,8 @@ bool Daemon::input_blocked(const Connection& c) {
 }
 
 void Daemon::service_ring(Connection& c) {
-    if (c.closing || c.ignored || !c.ring) return;
+    // During a live update what guests write stays in their rings.
+    if (c.closing || c.ignored || !c.ring || updating()) return;
     ring::Interface& page = c.ring->page();
     if (std::atomic_ref<std::uint32_t>(page.connection).load(std::memory_order_acquire) == ring::kReconnect)
         return reset_ring(c, true);

@@ -35,6 +35,13 @@ public:
         return last_ + std::chrono::duration_cast<Clock::duration>(wait);
     }
     double credit() const { return credit_; }
+    Clock::time_point last() const { return last_; }
+    // Live update: the credit as it was at `last` (the steady clock is the
+    // same in the new process).
+    void restore(double credit, Clock::time_point last) {
+        credit_ = credit > burst_ ? burst_ : credit;
+        last_ = last;
+    }
 
 private:
     void refill(Clock::time_point now) {

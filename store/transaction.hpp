@@ -57,6 +57,7 @@ public:
     Transaction(const Tree& base, std::uint32_t node_limit);
     // A transaction continued from an image (live update).
     Transaction(Image image, std::uint32_t node_limit);
+    Image image() const { return Image{view_, log_, effects_.deltas, failure_, changed_}; }
 
     // The requests, run against the private view and logged. Effects of
     // changes are kept for the commit, not applied.

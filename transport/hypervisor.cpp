@@ -28,14 +28,28 @@ struct Hypervisor::Impl {
 };
 
 std::unique_ptr<Hypervisor> Hypervisor::open(std::string& why) {
-    std::unique_ptr<Hypervisor> hv(new Hypervisor());
-    hv->impl_ = std::make_unique<Impl>();
     // Kept across exec (no close-on-exec) so a live update keeps the bindings.
-    hv->impl_->evtchn = xenevtchn_open(nullptr, XENEVTCHN_NO_CLOEXEC);
-    if (!hv->impl_->evtchn) {
+    xenevtchn_handle* evtchn = xenevtchn_open(nullptr, XENEVTCHN_NO_CLOEXEC);
+    if (!evtchn) {
         why = std::string("cannot open event channels: ") + std::strerror(errno);
         return nullptr;
     }
+    return with_event_channels(evtchn, why);
+}
+
+std::unique_ptr<Hypervisor> Hypervisor::adopt(int evtchn_fd, std::string& why) {
+    xenevtchn_handle* evtchn = xenevtchn_fdopen(nullptr, evtchn_fd, 0);
+    if (!evtchn) {
+        why = "cannot adopt the event-channel fd " + std::to_string(evtchn_fd) + ": " + std::strerror(errno);
+        return nullptr;
+    }
+    return with_event_channels(evtchn, why);
+}
+
+std::unique_ptr<Hypervisor> Hypervisor::with_event_channels(void* evtchn, std::string& why) {
+    std::unique_ptr<Hypervisor> hv(new Hypervisor());
+    hv->impl_ = std::make_unique<Impl>();
+    hv->impl_->evtchn = static_cast<xenevtchn_handle*>(evtchn);
     hv->impl_->gnttab = xengnttab_open(nullptr, 0);
     if (!hv->impl_->gnttab) {
         why = std::string("cannot open grant tables: ") + std::strerror(errno);

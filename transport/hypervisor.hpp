@@ -29,6 +29,9 @@ public:
     // Opens libxenevtchn (required), libxengnttab and libxenctrl. nullptr
     // with `why` when this is not a Xen host (or the fake is not set up).
     static std::unique_ptr<Hypervisor> open(std::string& why);
+    // The same with the event-channel fd a live update inherited from the
+    // previous daemon (its bindings stay in place).
+    static std::unique_ptr<Hypervisor> adopt(int evtchn_fd, std::string& why);
     ~Hypervisor();
 
     // ---- domains ----
@@ -55,6 +58,7 @@ public:
 
 private:
     Hypervisor() = default;
+    static std::unique_ptr<Hypervisor> with_event_channels(void* evtchn, std::string& why);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -105,6 +105,12 @@ bool Framer::next(Message& out) {
     return true;
 }
 
+bool Framer::peek(Header& out) const {
+    if (failed_ || buf_.size() - pos_ < kHeaderSize) return false;
+    std::memcpy(&out, buf_.data() + pos_, sizeof out);
+    return true;
+}
+
 void Framer::reset() {
     buf_.clear();
     pos_ = 0;

@@ -83,6 +83,9 @@ public:
     std::size_t feed(std::string_view bytes);
     // The next complete message, if one is buffered.
     bool next(Message& out);
+    // The header of the next message, once it is complete (the message
+    // stays buffered).
+    bool peek(Header& out) const;
     bool failed() const { return failed_; }
     // Bytes of an incomplete message currently buffered.
     std::size_t pending_bytes() const { return buf_.size() - pos_; }

@@ -19,4 +19,15 @@ SignalAction read_signal(int fd);
 // What a signal number asks for.
 SignalAction action_for(int signo);
 
+// Live update. Whether a stop (SIGTERM, SIGINT) is pending: the update then
+// gives way to it.
+bool stop_pending();
+// Just before exec: the new program, whatever it is, starts with these
+// signals unblocked (a program that does not use a signalfd would never see
+// them otherwise). SIGHUP is ignored until the new program sets it up (its
+// default would end the daemon); a stop arriving now ends it as asked.
+void release_signals_for_exec();
+// The exec failed: back to the signalfd's arrangement.
+void reclaim_signals();
+
 }  // namespace xs::daemon

@@ -305,8 +305,7 @@ namespace {
 
 // What a live update does to an open transaction: only its image crosses.
 std::unique_ptr<store::Transaction> continued(const store::Transaction& t) {
-    store::Transaction::Image img{t.view(), t.log(), t.effects().deltas, t.failure(), !t.read_only()};
-    return std::make_unique<store::Transaction>(std::move(img), 0);
+    return std::make_unique<store::Transaction>(t.image(), 0);
 }
 
 }  // namespace

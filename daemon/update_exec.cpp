@@ -1,0 +1,104 @@
+// The exec of a live update: the state file, what the new process
+// inherits (the listening socket, every client socket, the event-channel
+// fd with its bindings), and the undoing of all that when the exec fails,
+// so the daemon keeps serving and a later update can succeed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/config/log.hpp"
+#include "daemon/config/signals.hpp"
+#include "daemon/daemon.hpp"
+
+namespace xs::daemon {
+
+namespace {
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+void set_cloexec(int fd, bool on) {
+    if (fd >= 0) ::fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
+Result<> write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail(n < 0 ? errno : EIO);
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+// What the exec changes in this process, undone if it fails.
+class ExecScope {
+public:
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq)
+        : fds_(std::move(fds)), hv_(hv), virq_(virq) {
+        for (int fd : fds_) set_cloexec(fd, false);
+        // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
+        if (hv_ && virq_ != ~0u) hv_->unbind(virq_);
+        release_signals_for_exec();
+    }
+    // Back to serving: signals, close-on-exec, and domain deaths noticed
+    // again (the C daemon forgets the last one).
+    std::uint32_t undo() {
+        reclaim_signals();
+        for (int fd : fds_) set_cloexec(fd, true);
+        if (!hv_ || virq_ == ~0u) return virq_;
+        auto port = hv_->bind_dom_exc();
+        if (!port) log::error("live update: cannot bind VIRQ_DOM_EXC again: %s", std::strerror(port.error().code));
+        return port ? *port : ~0u;
+    }
+
+private:
+    std::vector<int> fds_;
+    transport::Hypervisor* hv_;
+    std::uint32_t virq_;
+};
+
+}  // namespace
+
+// The state file, or the reply that says why it could not be written.
+Expected<std::string, std::string> Daemon::write_state_file() {
+    auto t0 = Clock::now();
+    auto bytes = migration::encode(export_state(lu_->start.version), migration::WriterOptions{lu_->start.version});
+    if (!bytes) return unexpected("Dump error: " + bytes.error());
+    std::string path = cfg_.rundir + "/" + std::string(kStateFile);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return unexpected(std::string("Dump state open error: ") + path + ": " + std::strerror(errno));
+    Result<> ok = ::fchmod(fd, 0600) < 0 ? fail(errno) : write_all(fd, *bytes);
+    ::close(fd);
+    if (!ok) {
+        ::unlink(path.c_str());
+        return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
+    }
+    log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms", path.c_str(),
+              bytes->size(), lu_->start.version, ms_since(t0));
+    return path;
+}
+
+std::string Daemon::lu_exec() {
+    if (stop_pending()) return "Cancelled: the daemon is stopping.";
+    auto path = write_state_file();
+    if (!path) return path.error();
+    std::vector<std::string> args = update_argv(lu_->binary, lu_->cmdline, cfg_.argv);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<int> fds{listener_fd_};
+    for (const auto& [id, c] : conns_)
+        if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
+    log::info("live update: exec %s", lu_->binary.c_str());
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_);
+    ::execvp(argv[0], argv.data());
+    int err = errno;
+    virq_port_ = scope.undo();
+    ::unlink(path->c_str());
+    return "Error activating new binary.\n" + lu_->binary + ": " + std::strerror(err);
+}
+
+}  // namespace xs::daemon
