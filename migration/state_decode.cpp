@@ -11,6 +11,7 @@
 #include "migration/messages.hpp"
 #include "migration/state.hpp"
 #include "migration/state_names.hpp"
+#include "store/path.hpp"
 #include "store/tree_load.hpp"
 
 namespace xs::migration {
@@ -46,9 +47,9 @@ struct TxSlot {
 
 class Decoder {
 public:
-    Decoder(Reader& r, DomId priv) : r_(r) {
+    Decoder(Reader& r, DomId priv) : r_(r), priv_(priv) {
         s_.version = r.version();
-        s_.tree = store::Tree::bare(priv, s_.generation);
+        s_.tree = store::Tree::bare(priv, load_gen_);
     }
     Parsed<State> run();
 
@@ -76,7 +77,10 @@ private:
     Domain& domain(DomId id);
 
     Reader& r_;
+    DomId priv_;
     State s_;
+    std::string path_buf_;
+    std::uint64_t load_gen_ = 0;  // generations of the nodes loaded
     store::TreeLoader* loader_ = nullptr;
     bool seen_global_ = false;
     std::map<std::uint32_t, std::size_t> conns_;  // stream id -> index
@@ -89,7 +93,7 @@ private:
 };
 
 Parsed<State> Decoder::run() {
-    store::TreeLoader loader(s_.tree, s_.generation);
+    store::TreeLoader loader(s_.tree, load_gen_);
     loader_ = &loader;
     for (;;) {
         Parsed<std::optional<Record>> rec = r_.next();
@@ -99,6 +103,9 @@ Parsed<State> Decoder::run() {
     }
     loader_ = nullptr;
     if (auto ok = finish_transactions(); !ok) return unexpected(ok.error());
+    // Loaded nodes got new generations; the counter goes on above them and
+    // above the one the stream carried.
+    s_.generation = std::max(s_.generation, load_gen_);
     return std::move(s_);
 }
 
@@ -171,7 +178,10 @@ Parsed<void> Decoder::on(const XsConnection& x) {
 Parsed<void> Decoder::on(const WatchData& w) {
     auto c = connection(w.conn_id);
     if (!c) return unexpected(c.error());
-    if (w.path.empty()) return bad("watch without a path");
+    store::PathRules rules;
+    rules.home = (*c)->kind == Connection::Kind::Ring ? (*c)->domid : priv_;
+    rules.allow_special = true;
+    if (!store::canonicalize(path_buf_, w.path, rules)) return bad("bad watch path \"" + std::string(w.path) + "\"");
     for (const Watch& o : (*c)->watches)
         if (o.path == w.path && o.token == w.token) return bad("the same watch twice");
     int depth = !w.depth || *w.depth == kDepthUnlimited ? -1 : *w.depth;
@@ -254,7 +264,7 @@ Parsed<void> Decoder::on(const XsDomain& x) {
 Parsed<void> Decoder::on(const XsGlobal& x) {
     s_.from_xstored = true;
     for (const NamedValue64& v : x.values) {
-        if (v.name == names::kGeneration) s_.generation = std::max(s_.generation, v.value);
+        if (v.name == names::kGeneration) s_.generation = v.value;
         else if (v.name == names::kLiveUpdates) s_.live_updates = v.value;
         else read_max(s_.global_max, v);
     }
@@ -290,7 +300,7 @@ Parsed<void> Decoder::finish_transactions() {
     for (auto& [key, slot] : txs_) {
         store::Transaction::Image& img = s_.connections[slot.conn].transactions[slot.tx].image;
         img.view = s_.tree;
-        store::TreeLoader view(img.view, s_.generation);
+        store::TreeLoader view(img.view, load_gen_);
         for (const Pending& p : slot.pending) {
             Result<> ok = p.perms.empty() ? view.remove(p.path) : view.put(p.path, p.value, p.perms);
             if (!ok)
