@@ -27,6 +27,13 @@
 using namespace xs;
 using namespace xs::daemon;
 
+// A build can tag itself (the live-update tests build a variant).
+#ifdef XSTORED_BUILD_TAG
+#define XSTORED_NAME "xstored " XSTORED_VERSION " (" XSTORED_BUILD_TAG ")"
+#else
+#define XSTORED_NAME "xstored " XSTORED_VERSION
+#endif
+
 namespace {
 
 std::unique_ptr<EventLoop> make_loop(const Config& cfg) {
@@ -118,7 +125,7 @@ int run_fresh(const Config& cfg) {
         std::printf("%d\n", static_cast<int>(::getpid()));
         std::fflush(stdout);
     }
-    log::info("xstored %s listening on %s (%s loop)", XSTORED_VERSION, cfg.socket_path.c_str(), p->loop->name());
+    log::info(XSTORED_NAME " listening on %s (%s loop)", cfg.socket_path.c_str(), p->loop->name());
     return serve(cfg, *p, daemon);
 }
 
@@ -197,7 +204,7 @@ int run_after_update(const Config& cfg) {
     daemon.restore(std::move(*st));
     p->loop->add_listener(listener);
     ::unlink(path.c_str());
-    log::info("xstored %s live-updated: %zu connections restored in %.1f ms (%s loop)", XSTORED_VERSION, conns,
+    log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns,
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), p->loop->name());
     return serve(cfg, *p, daemon);
 }

@@ -94,7 +94,9 @@ std::string Daemon::lu_exec() {
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s", lu_->binary.c_str());
     ExecScope scope(std::move(fds), hv_.get(), virq_port_);
-    ::execvp(argv[0], argv.data());
+    // execv, not execvp: the binary was named by its path at -f, and execvp would
+    // hand a file the kernel cannot run to /bin/sh instead of failing.
+    ::execv(argv[0], argv.data());
     int err = errno;
     virq_port_ = scope.undo();
     ::unlink(path->c_str());

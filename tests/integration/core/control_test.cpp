@@ -54,8 +54,8 @@ TEST_CASE("CONTROL help lists the commands, one per line") {
     auto& c = h.client();
     auto help = c.control({"help"});
     REQUIRE(outcome(help) == "OK");
-    // (live-update is not part of this build yet.)
-    for (std::string cmd : {"check", "log", "logfile", "memreport", "print", "quota", "quota-soft", "help"}) {
+    for (std::string cmd :
+         {"check", "log", "logfile", "memreport", "print", "quota", "quota-soft", "live-update", "help"}) {
         CAPTURE(cmd);
         std::string at_line_start = "\n" + cmd + " ";
         CHECK(("\n" + *help).find(at_line_start) != std::string::npos);
