@@ -91,10 +91,8 @@ Result<> Daemon::control_check(Request& r) {
         std::int64_t nodes = 0, bytes = 0;
     };
     std::map<DomId, Count> real;
-    store_.tree().for_each_node([&](std::string_view path, const store::Node& n) {
-        real[n.owner()].nodes += 1;
-        real[n.owner()].bytes += store::charged_bytes(n, path.size());
-    });
+    store::Deltas tally = store_.tree().tally();
+    for (const store::OwnerDelta& o : tally.items()) real[o.domid] = Count{o.nodes, o.bytes};
     for (auto& [id, dom] : domains_.all()) {
         Count c = real.count(id) ? real[id] : Count{};
         std::int64_t nodes = dom.usage[quota::Item::Nodes];

@@ -48,11 +48,7 @@ Daemon::Daemon(const Config& cfg, EventLoop& loop)
       store_(priv_domid_),
       quotas_(cfg.limits) {
     // The initial nodes belong to the privileged domain.
-    store::Deltas initial;
-    store_.tree().for_each_node([&](std::string_view path, const store::Node& n) {
-        initial.add(n.owner(), 1, store::charged_bytes(n, path.size()));
-    });
-    account(initial);
+    account(store_.tree().tally());
     Domain& priv = domains_.get(priv_domid_);
     priv.introduced = true;
 }

@@ -171,6 +171,7 @@ private:
     bool holds_transaction_start(const Connection& c) const;
     std::string lu_exec();
     Expected<std::string, std::string> write_state_file();
+    std::size_t state_size_hint() const;
     // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----
     migration::State export_state(std::uint32_t version);
     migration::Connection export_connection(const Connection& c);

@@ -127,11 +127,7 @@ void Daemon::recount_usage() {
         d.usage.current = {};
         d.node_bytes = 0;
     }
-    store::Deltas nodes;
-    store_.tree().for_each_node([&](std::string_view path, const store::Node& n) {
-        nodes.add(n.owner(), 1, store::charged_bytes(n, path.size()));
-    });
-    account(nodes);
+    account(store_.tree().tally());
     open_transactions_ = 0;
     for (auto& [id, c] : conns_) {
         open_transactions_ += c->transactions();

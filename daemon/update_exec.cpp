@@ -62,11 +62,27 @@ private:
 
 }  // namespace
 
+// About what the stream will take: node records and paths (the accounts
+// hold their sum) with the stream's per-node overhead, and queued output.
+std::size_t Daemon::state_size_hint() const {
+    std::int64_t nodes = 0, bytes = 0;
+    for (const auto& [id, d] : domains_.all()) {
+        nodes += d.usage[quota::Item::Nodes];
+        bytes += d.node_bytes;
+    }
+    std::size_t out = 0;
+    for (const auto& [id, c] : conns_) out += c->out.bytes() + c->framer.pending_bytes() + 256;
+    return static_cast<std::size_t>(bytes + 16 * nodes) + out + 65536;
+}
+
 // The state file, or the reply that says why it could not be written.
 Expected<std::string, std::string> Daemon::write_state_file() {
     auto t0 = Clock::now();
-    auto bytes = migration::encode(export_state(lu_->start.version), migration::WriterOptions{lu_->start.version});
+    migration::State st = export_state(lu_->start.version);
+    auto t1 = Clock::now();
+    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, state_size_hint());
     if (!bytes) return unexpected("Dump error: " + bytes.error());
+    auto t2 = Clock::now();
     std::string path = cfg_.rundir + "/" + std::string(kStateFile);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return unexpected(std::string("Dump state open error: ") + path + ": " + std::strerror(errno));
@@ -76,8 +92,11 @@ Expected<std::string, std::string> Daemon::write_state_file() {
         ::unlink(path.c_str());
         return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
     }
-    log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms", path.c_str(),
-              bytes->size(), lu_->start.version, ms_since(t0));
+    log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms "
+              "(collect %.1f, encode %.1f, write %.1f)",
+              path.c_str(), bytes->size(), lu_->start.version, ms_since(t0),
+              std::chrono::duration<double, std::milli>(t1 - t0).count(),
+              std::chrono::duration<double, std::milli>(t2 - t1).count(), ms_since(t2));
     return path;
 }
 

@@ -37,6 +37,21 @@ void append_decimal(std::string& out, unsigned v) {
 
 bool is_special(std::string_view canon) { return !canon.empty() && canon[0] == '@'; }
 
+bool is_canonical_absolute(std::string_view p, std::size_t max_name) {
+    if (p.empty() || p[0] != '/') return false;
+    std::size_t name = 0;
+    for (std::size_t i = 1; i < p.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(p[i]);
+        if (c == '/') {
+            if (name == 0) return false;
+            name = 0;
+        } else if (!kValid[c] || ++name > max_name) {
+            return false;
+        }
+    }
+    return p.size() == 1 || name > 0;
+}
+
 bool is_relative(std::string_view raw) { return raw.empty() || (raw[0] != '/' && raw[0] != '@'); }
 
 std::size_t local_prefix_len(std::string_view p) {

@@ -61,6 +61,9 @@ public:
     // naming it from every node, special ones included.
     Effects remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint64_t& generation);
 
+    // What every owner holds (nodes, and bytes as the quotas count them),
+    // specials included: one pass, no paths built.
+    Deltas tally() const;
     // Walk every node (specials included) with its full path length.
     void for_each_node(const std::function<void(std::string_view path, const Node&)>& fn) const;
     // Structural check of every node and child map; appends problems.

@@ -10,25 +10,21 @@ namespace xs::store {
 namespace {
 
 // A stream's path must be one the daemon could have made: canonical,
-// absolute or special, each name short enough for a node.
-bool acceptable(std::string_view path, std::string& buf) {
-    PathRules rules;
-    rules.allow_special = true;
-    if (!canonicalize(buf, path, rules) || buf != path) return false;
+// absolute or one of the special names, each name short enough for a node.
+bool acceptable(std::string_view path) {
     if (is_special(path)) return path == kIntroduceDomain || path == kReleaseDomain;
-    if (path[0] != '/') return false;
-    Components c(path);
-    for (std::string_view comp; c.next(comp);)
-        if (comp.size() > kMaxName) return false;
-    return true;
+    return is_canonical_absolute(path, kMaxName);
 }
 
-// Number of leading components `a` and `b` share ("/a/b", "/a/c" -> 1).
+// Number of leading names two canonical absolute paths share
+// ("/a/b", "/a/c" -> 1), in one pass.
 std::size_t common_depth(std::string_view a, std::string_view b) {
-    Components ca(a), cb(b);
-    std::size_t n = 0;
-    for (std::string_view x, y; ca.next(x) && cb.next(y) && x == y;) ++n;
-    return n;
+    std::size_t n = std::min(a.size(), b.size()), i = 1, depth = 0;
+    for (; i < n && a[i] == b[i]; ++i)
+        if (a[i] == '/') ++depth;
+    bool a_ends = i == a.size() || a[i] == '/';
+    bool b_ends = i == b.size() || b[i] == '/';
+    return depth + (i > 1 && a_ends && b_ends ? 1 : 0);
 }
 
 }  // namespace
@@ -73,7 +69,7 @@ void TreeLoader::reset_walk() {
 }
 
 Result<> TreeLoader::put(std::string_view path, std::string_view value, std::span<const PermEntry> perms) {
-    if (!acceptable(path, check_buf_) || perms.empty() || value.size() > kMaxValue) return fail(EINVAL);
+    if (!acceptable(path) || perms.empty() || value.size() > kMaxValue) return fail(EINVAL);
     if (is_special(path) || path == "/") {
         Node** slot = path == "/" ? &tree_.root_.raw() : tree_.mutable_slot(path);
         edit::set_value(*slot, value, ++generation_);
@@ -105,7 +101,7 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
 }
 
 Result<> TreeLoader::remove(std::string_view path) {
-    if (!acceptable(path, check_buf_) || path == "/" || is_special(path)) return fail(EINVAL);
+    if (!acceptable(path) || path == "/" || is_special(path)) return fail(EINVAL);
     Node* parent = walk_to(parent_of(path));
     NodeRef gone(parent && parent->is_dir() ? parent->dir_children().erase(basename_of(path)) : nullptr);
     if (!gone) return fail(ENOENT);

@@ -41,7 +41,6 @@ private:
 
     Tree& tree_;
     std::uint64_t& generation_;
-    std::string check_buf_;
     // The unshared nodes from the root down to the parent of the last put,
     // and that parent's path.
     std::vector<Node*> chain_;
