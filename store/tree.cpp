@@ -272,7 +272,7 @@ Effects Tree::remove_subtree(std::string_view path, std::uint64_t& generation) {
 }
 
 Result<Effects> Tree::rm(const OpContext& ctx, std::string_view path) {
-    if (path == "/" || is_special(path)) return fail(EINVAL);
+    if (is_special(path)) return fail(EINVAL);
     Resolved r = resolve(path);
     if (!r.node) {
         Result<> masked = masked_error(ctx, r, kAccessWrite);
@@ -282,6 +282,9 @@ Result<Effects> Tree::rm(const OpContext& ctx, std::string_view path) {
         return fail(ENOENT);
     }
     if (!(access_for(ctx.caller, r.node->permissions()) & kAccessWrite)) return fail(EACCES);
+    // The root stays; only a caller that may write it learns so (upstream
+    // checks the permission first: a guest gets EACCES).
+    if (path == "/") return fail(EINVAL);
     Effects e = remove_subtree(path, *ctx.generation);
     return e;
 }
