@@ -52,13 +52,14 @@ inline std::size_t levels_below_top(std::string_view path) {
     return n == 0 ? 0 : n - 1;
 }
 
-// What the registry accepts as a watch path: "/" or "/a/b" or "@name[/...]",
-// no empty component, no trailing "/". Character rules are the caller's
+// What the registry accepts as a watch path: "/" or "/a/b" or "@name[/...]"
+// (the name may be empty: a watch on "@" alone is allowed, as upstream), no
+// empty component, no trailing "/". Character rules are the caller's
 // (it canonicalised the path already); this guards the trie's shape.
 inline bool is_canonical(std::string_view path) {
     if (path.empty() || (path.front() != '/' && path.front() != '@')) return false;
     if (path == "/") return true;
-    return path.back() != '/' && path.find("//") == std::string_view::npos && path != "@";
+    return path.back() != '/' && path.find("//") == std::string_view::npos;
 }
 
 }  // namespace xs::watch

@@ -166,7 +166,7 @@ TEST_CASE("EEXIST for the same conn, path and token; ENOENT on removing what is 
 
 TEST_CASE("malformed watch paths and arguments are refused") {
     Registry r;
-    for (const char* bad : {"", "a/b", "/a/", "/a//b", "@", "@x/"}) {
+    for (const char* bad : {"", "a/b", "/a/", "/a//b", "@x/", "@/"}) {
         CAPTURE(bad);
         auto res = r.add(w(1, bad, "t"));
         REQUIRE(!res);
@@ -176,6 +176,23 @@ TEST_CASE("malformed watch paths and arguments are refused") {
     CHECK(r.add(w(1, "/a", "t", -1, 3)).error().code == EINVAL);  // strip longer than the path
     CHECK(r.total() == 0);
     CHECK(r.node_count() == 0);
+}
+
+// Upstream (4.17 and 4.22) accepts a watch on "@" alone; it matches no
+// event, not even the special ones (found by the differential run).
+TEST_CASE("a watch on \"@\" is accepted and matches nothing") {
+    Registry r;
+    REQUIRE(r.add(w(1, "@", "t")));
+    CHECK(r.total() == 1);
+    CHECK(r.add(w(1, "@", "t")).error().code == EEXIST);
+    std::vector<std::string> got;
+    for (const char* ev : {"@releaseDomain", "@introduceDomain", "@releaseDomain/5", "/"}) {
+        r.match_subtree(ev, [&](const Watch& m) { got.push_back(m.path); });
+        r.match_exact(ev, [&](const Watch& m) { got.push_back(m.path); });
+    }
+    CHECK(got.empty());
+    CHECK(r.remove(1, "@", "t"));
+    CHECK(r.total() == 0);
 }
 
 TEST_CASE("remove and remove_all prune the trie and leave other connections alone") {
