@@ -187,6 +187,9 @@ Result<> Daemon::on_set_perms(Request& r) {
         entries.push_back(*e);
         rest.remove_prefix(end + 1);
     }
+    // An owner that does not exist: ENOENT before the path is looked at, as
+    // upstream (found by the differential run).
+    if (entries[0].ignore) return fail(ENOENT);
     auto path = canonical(r, raw_path, true);
     if (!path) return fail(path.error());
     std::string_view p = *path;
