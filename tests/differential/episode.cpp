@@ -1,0 +1,104 @@
+#include "tests/differential/episode.hpp"
+
+#include <charconv>
+
+#include "transport/wire.hpp"
+
+namespace xs::diff {
+
+namespace {
+
+std::optional<DomId> domid_arg(const Step& s, std::size_t i) {
+    auto args = strings_of(s.payload.literal());
+    if (args.size() <= i) return std::nullopt;
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(args[i].data(), args[i].data() + args[i].size(), v);
+    if (ec != std::errc() || end != args[i].data() + args[i].size() || v >= kDomidFirstReserved) return std::nullopt;
+    return static_cast<DomId>(v);
+}
+
+std::optional<DomId> first_domid(const Step& s) { return domid_arg(s, 0); }
+
+}  // namespace
+
+bool modifies(std::uint32_t type) {
+    switch (type) {
+        case wire::kWrite:
+        case wire::kMkdir:
+        case wire::kRm:
+        case wire::kSetPerms: return true;
+        default: return false;
+    }
+}
+
+const TxInfo* Episode::tx_of(const Step& s) const {
+    if (!s.is_request() || s.tx.kind != TxRef::Kind::Handle) return nullptr;
+    auto it = txs.find(s.tx.value);
+    if (it == txs.end() || !it->second.open || it->second.conn != s.conn) return nullptr;
+    return &it->second;
+}
+
+void Episode::committed_change() {
+    for (auto& [h, t] : txs)
+        if (t.open) t.outside_change = true;
+}
+
+void Episode::end_transactions(const ConnRef& c) {
+    for (auto& [h, t] : txs)
+        if (t.conn == c) t.open = false;
+}
+
+void Episode::domain_gone(DomId d) {
+    destroyed.insert(d);
+    committed_change();
+    end_transactions(ConnRef{ConnRef::Kind::Guest, d});
+    std::erase_if(targets, [&](const auto& t) { return t.first == d || t.second == d; });
+}
+
+void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
+    steps.push_back(s);
+    replies.emplace_back(x.reply, c.reply);
+    std::size_t index = steps.size() - 1;
+    bool ok = x.reply.ok() || c.reply.ok();
+    switch (s.kind) {
+        case Step::Kind::Request: break;
+        case Step::Kind::Destroy: domain_gone(s.domid); return;
+        case Step::Kind::Close:
+        case Step::Kind::Oversize: end_transactions(s.conn); return;
+        default: return;
+    }
+    if (auto* t = const_cast<TxInfo*>(tx_of(s))) t->requests.push_back(index);
+    switch (s.type) {
+        case wire::kTransactionStart:
+            if (s.bind && ok && s.tx.kind == TxRef::Kind::None) {
+                TxInfo t;
+                t.conn = s.conn;
+                t.start = index;
+                txs[*s.bind] = t;
+            }
+            return;
+        case wire::kTransactionEnd:
+            if (auto* t = const_cast<TxInfo*>(tx_of(s))) {
+                t->open = false;
+                if (ok && s.payload.literal() == std::string_view("T\0", 2)) committed_change();
+            }
+            return;
+        case wire::kResetWatches:
+            if (ok) end_transactions(s.conn);
+            return;
+        case wire::kRelease:
+            if (auto d = first_domid(s); d && ok) domain_gone(*d);
+            return;
+        case wire::kSetTarget:
+            if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && x.reply.ok() && c.reply.ok()) targets[*d] = *t;
+            return;
+        case wire::kIntroduce:  // a live domain introduced again loses its transactions
+            if (auto d = first_domid(s); d && ok) end_transactions(ConnRef{ConnRef::Kind::Guest, *d});
+            return;
+        default:
+            if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change();
+            return;
+    }
+}
+
+}  // namespace xs::diff

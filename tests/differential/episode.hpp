@@ -1,0 +1,52 @@
+// What a run remembers about the steps of one episode (both daemons
+// started fresh, steps applied in order): facts the filtering rules need,
+// such as which domains died and what each transaction did. Pure data; the
+// runner keeps it up to date.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "tests/differential/outcome.hpp"
+#include "tests/differential/step.hpp"
+
+namespace xs::diff {
+
+struct TxInfo {
+    ConnRef conn;
+    std::size_t start = 0;        // the step that started it
+    bool outside_change = false;  // a change was committed outside it after it started
+    bool open = true;
+    std::vector<std::size_t> requests;  // the steps that named it, in order
+};
+
+struct Episode {
+    std::vector<Step> steps;
+    std::vector<std::pair<Reply, Reply>> replies;  // xstored's and the C daemon's, per step
+    std::set<DomId> destroyed;            // domains destroyed or released so far
+    std::map<std::uint32_t, TxInfo> txs;  // by handle
+    // Transactions the driver started on one side only (replays), per
+    // connection: +1 for each on xstored, -1 for each on the C daemon.
+    std::map<ConnRef, long> tx_id_shift;
+    // SET_TARGET: domain -> the domain whose rights it has.
+    std::map<DomId, DomId> targets;
+
+    // The open transaction a step names, if any.
+    const TxInfo* tx_of(const Step& s) const;
+    // Record a step that has been run on both daemons, once the rules have
+    // looked at it (they see the history before the step).
+    void record(const Step& s, const Outcome& x, const Outcome& c);
+
+private:
+    void committed_change();
+    void end_transactions(const ConnRef& c);
+    void domain_gone(DomId d);
+};
+
+// Whether a request of this type changes the tree when it succeeds.
+bool modifies(std::uint32_t type);
+
+}  // namespace xs::diff

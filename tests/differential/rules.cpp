@@ -1,0 +1,401 @@
+// Every filtering rule of the differential run, in one place (see
+// rules.hpp). Each names the documentation of the decision it stands for;
+// docs/conformance.md ("Differential testing") lists them.
+#include "tests/differential/rules.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+
+#include "transport/wire.hpp"
+
+namespace xs::diff {
+
+namespace {
+
+// ---------------------------------------------------------------- helpers
+
+std::uint32_t type(const View& v) { return v.step.is_request() ? v.step.type : ~0u; }
+std::vector<std::string> args(const View& v) { return strings_of(v.step.payload.literal()); }
+bool is(const Reply& r, std::string_view err) { return r.is_error() && r.error() == err; }
+
+std::vector<std::string> names(const Reply& r) { return strings_of(r.payload); }
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+// A number as xstored reads domids and ports: decimal digits only, in range.
+bool strict_number(std::string_view s, std::uint64_t max) {
+    if (s.empty() || s.size() > 10) return false;
+    std::uint64_t v = 0;
+    for (char ch : s) {
+        if (ch < '0' || ch > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    return v <= max;
+}
+
+// A permission entry's domid as Xen's C daemon reads it (strtol, base 0).
+std::optional<long> c_perm_domid(std::string_view entry) {
+    if (entry.size() < 2) return std::nullopt;
+    std::string num(entry.substr(1));
+    char* end = nullptr;
+    long v = std::strtol(num.c_str(), &end, 0);
+    if (end == num.c_str() || *end != '\0') return std::nullopt;
+    return v;
+}
+
+// SET_PERMS: the permission entries (after the path).
+std::vector<std::string> perm_entries(const View& v) {
+    auto a = args(v);
+    if (!a.empty()) a.erase(a.begin());
+    return a;
+}
+
+// ---------------------------------------------------------------- predicates
+
+// docs/architecture.md "Children order": DIRECTORY lists children sorted by
+// name, the C daemon in insertion order.
+bool sorted_directory(const View& v) {
+    return type(v) == wire::kDirectory && v.x.reply.ok() && v.c.reply.ok() &&
+           names(v.x.reply) == sorted(names(v.c.reply));
+}
+
+// docs/conformance.md rows 23-26 (spec README decision 1): GET/SET_FEATURE
+// and GET/SET_QUOTA are Xen 4.21/4.22 messages; 4.17 answers ENOSYS.
+bool newer_message_types(const View& v) {
+    std::uint32_t t = type(v);
+    return t >= wire::kGetFeature && t <= wire::kSetQuota && is(v.c.reply, "ENOSYS");
+}
+
+Effect newer_message_types_effect(const View& v) {
+    bool changed = v.x.reply.ok() && (type(v) == wire::kSetFeature || type(v) == wire::kSetQuota);
+    return changed ? Effect::EndEpisode : Effect::None;
+}
+
+// docs/conformance.md rows 8-10, 17-19 (spec README decision 2): domids,
+// ports and quota values are parsed strictly (upstream 4.22 too, mostly);
+// 4.17 uses atoi(), so garbage reads as a number (often 0) there.
+bool strict_domid_syntax(const View& v) {
+    auto a = args(v);
+    std::vector<std::pair<std::size_t, std::uint64_t>> numbers;  // argument, largest value
+    switch (type(v)) {
+        case wire::kIntroduce: numbers = {{0, kDomidFirstReserved - 1}, {2, 0xFFFFFFFFu}}; break;
+        case wire::kSetTarget: numbers = {{0, 0xFFFF}, {1, 0xFFFF}}; break;
+        case wire::kRelease:
+        case wire::kResume:
+        case wire::kIsDomainIntroduced:
+        case wire::kGetDomainPath: numbers = {{0, 0xFFFF}}; break;
+        case wire::kDirectoryPart: numbers = {{1, 0xFFFFFFFFu}}; break;
+        case wire::kControl: break;
+        default: return false;
+    }
+    if (type(v) == wire::kControl && a.size() == 4 && a[0] == "quota" && a[1] == "set") numbers = {{3, 0xFFFFFFFFu}};
+    if (!is(v.x.reply, "EINVAL")) return false;
+    return std::any_of(numbers.begin(), numbers.end(),
+                       [&](auto n) { return n.first < a.size() && !strict_number(a[n.first], n.second); });
+}
+
+// What 4.17 did with the number it read may have changed its state.
+Effect changed_if_c_ok(const View& v) {
+    bool state = type(v) == wire::kIntroduce || type(v) == wire::kRelease || type(v) == wire::kResume ||
+                 type(v) == wire::kSetTarget || type(v) == wire::kSetPerms || type(v) == wire::kControl;
+    return state && v.c.reply.ok() ? Effect::EndEpisode : Effect::None;
+}
+
+// docs/architecture.md "Domains" (upstream 4.22): a dead domain's
+// permission entries are removed from every node; 4.17 keeps them, flagged
+// stale, and lists them.
+bool dead_domain_perms(const View& v) {
+    if (type(v) != wire::kGetPerms || !v.x.reply.ok() || !v.c.reply.ok()) return false;
+    auto c = names(v.c.reply);
+    for (std::size_t i = c.size(); i-- > 1;) {
+        auto d = c_perm_domid(c[i]);
+        if (d && *d >= 0 && *d < kDomidFirstReserved && v.ep.destroyed.count(static_cast<DomId>(*d)))
+            c.erase(c.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return c == names(v.x.reply);
+}
+
+// cxenstored.md section 11, quirk 7: Xen 4.17 answers a single-argument
+// request whose payload is not exactly one string with a stale errno.
+bool c417_stale_errno(const View& v) {
+    switch (type(v)) {
+        case wire::kRead:
+        case wire::kMkdir:
+        case wire::kRm:
+        case wire::kDirectory:
+        case wire::kGetPerms: break;
+        default: return false;
+    }
+    std::string p = v.step.payload.literal();
+    bool one_string = !p.empty() && p.find('\0') == p.size() - 1;
+    return !one_string && is(v.x.reply, "EINVAL") && v.c.reply.is_error();
+}
+
+// Spec README decision 1, docs/conformance.md row 14: DOMID_ANY (32757)
+// entries grant every domain (callers with the feature); 4.17 knows no such
+// domain and stores them inactive (an owner so named is refused, ENOENT).
+bool names_domid_any(const View& v) {
+    if (type(v) != wire::kSetPerms) return false;
+    auto entries = perm_entries(v);
+    return std::any_of(entries.begin(), entries.end(), [](const std::string& e) { return c_perm_domid(e) == 32757; });
+}
+
+// ... and once such a list is stored, the daemons grant differently.
+bool domid_any_stored(const View& v) { return names_domid_any(v) && v.x.reply.ok(); }
+
+Effect end_episode(const View&) { return Effect::EndEpisode; }
+
+// An entry xstored's parser takes: r/w/b/n, then decimal or 0x-hex, at most 65535.
+bool strict_perm_entry(std::string_view e) {
+    if (e.size() < 2 || std::string_view("rwbn").find(e[0]) == std::string_view::npos) return false;
+    std::string_view n = e.substr(1);
+    if (n.size() > 2 && n[0] == '0' && (n[1] == 'x' || n[1] == 'X')) {
+        n.remove_prefix(2);
+        return n.size() <= 4 && n.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+    }
+    return strict_number(n, 0xFFFF);
+}
+
+// docs/conformance.md row 14: entry domids are decimal or 0x-hex, nothing
+// else; 4.17 reads them with strtol (signs, spaces, octal, any size).
+bool strict_perm_syntax(const View& v) {
+    if (type(v) != wire::kSetPerms || !is(v.x.reply, "EINVAL")) return false;
+    auto entries = perm_entries(v);
+    return std::any_of(entries.begin(), entries.end(), [](const std::string& e) {
+        bool c_reads = e.size() >= 2 && std::string_view("rwbn").find(e[0]) != std::string_view::npos &&
+                       c_perm_domid(e).has_value();
+        return c_reads && !strict_perm_entry(e);
+    });
+}
+
+// cxenstored.md 1.7 GET_PERMS (spec README decision 1): upstream serves
+// the special nodes' permissions; 4.17 answers EINVAL for any '@' path.
+bool special_node_perms(const View& v) {
+    auto a = args(v);
+    return type(v) == wire::kGetPerms && !a.empty() && a[0].starts_with('@') && is(v.c.reply, "EINVAL");
+}
+
+// cxenstored.md 4.1 (decision 1): upstream checks a special watch path like
+// any path (characters, no trailing or double '/'); 4.17 only its length.
+bool special_watch_syntax(const View& v) {
+    auto a = args(v);
+    bool watch = type(v) == wire::kWatch || type(v) == wire::kUnwatch;
+    return watch && !a.empty() && a[0].starts_with('@') && is(v.x.reply, "EINVAL") && v.c.reply.ok();
+}
+
+Effect undo_watch(const View& v) { return type(v) == wire::kWatch ? Effect::UndoWatch : Effect::EndEpisode; }
+
+// cxenstored.md 7.2/7.3 (decision 1): CONTROL texts are upstream 4.22's
+// (help, quota tables, log switches); 4.17 words them differently.
+bool control_texts(const View& v) {
+    auto a = args(v);
+    static const std::vector<std::string> kTexts = {"help", "quota", "quota-soft", "log"};
+    return type(v) == wire::kControl && !a.empty() && v.x.reply.ok() && v.c.reply.ok() &&
+           std::find(kTexts.begin(), kTexts.end(), a[0]) != kTexts.end();
+}
+
+// Spec README decision 4, docs/architecture.md "Transactions": a
+// transaction commits iff every reply it gave would be the same now; 4.17
+// fails it (EAGAIN) when any node it touched changed, and reads nodes it
+// had not touched yet as they are now, not as they were at its start.
+bool tx_conflict(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    if (type(v) != wire::kTransactionEnd || !t || !t->outside_change) return false;
+    if (v.step.payload.literal() != std::string_view("T\0", 2)) return false;
+    return (v.x.reply.ok() && is(v.c.reply, "EAGAIN")) || (v.c.reply.ok() && is(v.x.reply, "EAGAIN"));
+}
+
+Effect replay_tx(const View&) { return Effect::ReplayTx; }
+
+bool tx_snapshot(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    return t && t->outside_change && type(v) != wire::kTransactionEnd;
+}
+
+// Spec README decision 1, docs/conformance.md row 4: WATCH takes an
+// optional depth (a third string); 4.17 refuses three strings (EINVAL).
+bool watch_depth(const View& v) { return type(v) == wire::kWatch && args(v).size() == 3 && is(v.c.reply, "EINVAL"); }
+
+// docs/conformance.md row 22: DIRECTORY_PART's generation is each daemon's
+// own counter, and the children come sorted (a chunk from an offset holds
+// other names, but as many bytes).
+bool directory_part(const View& v) {
+    if (type(v) != wire::kDirectoryPart || !v.x.reply.ok() || !v.c.reply.ok()) return false;
+    auto rest = [](const std::string& p) { return p.substr(std::min(p.size(), p.find('\0') + 1)); };
+    std::string x = rest(v.x.reply.payload), c = rest(v.c.reply.payload);
+    bool complete = x.ends_with(std::string_view("\0\0", 2)) || x == std::string_view("\0", 1);
+    if (x == c || !complete) return x == c;
+    auto a = args(v);
+    if (a.size() > 1 && a[1] == "0") return sorted(strings_of(x)) == sorted(strings_of(c));
+    return x.size() == c.size();
+}
+
+// cxenstored.md 1.7 SET_PERMS (decision 1): upstream's special names are
+// nodes with permissions like any other; 4.17 keeps them aside and refuses
+// (EINVAL for other '@' paths, EACCES for unprivileged callers) with, in
+// practice, a stale errno.
+bool special_set_perms(const View& v) {
+    auto a = args(v);
+    bool special = !a.empty() && a[0].starts_with('@');
+    return type(v) == wire::kSetPerms && special && v.c.reply.is_error() && v.x.reply.is_error();
+}
+
+// cxenstored.md 6.1, 7.3 (decision 1): quota names are upstream 4.22's;
+// 4.17 calls node-permissions "permissions" (xstored takes both).
+bool quota_names(const View& v) {
+    auto a = args(v);
+    return type(v) == wire::kControl && a.size() >= 3 && a[0] == "quota" && a[1] == "set" &&
+           a[2] == "node-permissions" && is(v.c.reply, "EINVAL");
+}
+
+// The replay of tx-conflict started one more transaction on one side's
+// connection, so later ids there are one further on.
+bool tx_replay_ids(const View& v) {
+    if (type(v) != wire::kTransactionStart || !v.x.reply.ok() || !v.c.reply.ok()) return false;
+    auto it = v.ep.tx_id_shift.find(v.step.conn);
+    long shift = it == v.ep.tx_id_shift.end() ? 0 : it->second;
+    long x = std::atol(v.x.reply.payload.c_str()), c = std::atol(v.c.reply.payload.c_str());
+    return shift != 0 && x - c == shift;
+}
+
+// cxenstored.md 4.3 (decision 1; docs/conformance.md row 4): upstream fires
+// @releaseDomain/<domid> and @introduceDomain/<domid> and lets every domain
+// read @releaseDomain; 4.17 fires only the plain names, to privileged
+// watchers (its special permissions are n0).
+bool special_watch_events(const View&, const ConnRef& conn, const Event& e, bool on_xstored) {
+    if (!on_xstored) return false;
+    for (std::string_view name : {"@releaseDomain", "@introduceDomain"}) {
+        if (!e.path.starts_with(name)) continue;
+        std::string_view rest = std::string_view(e.path).substr(name.size());
+        if (rest.empty()) return !conn.privileged();
+        return rest.size() > 1 && rest[0] == '/' && strict_number(rest.substr(1), 0xFFFF);
+    }
+    return false;
+}
+
+// The path a request names, made absolute as both daemons do.
+std::string canonical_path(const View& v) {
+    auto a = args(v);
+    std::string p = a.empty() ? std::string() : a[0];
+    if (v.step.kind == Step::Kind::Request && v.step.type == wire::kWrite) p = p.substr(0, p.find('\0'));
+    if (p.empty() || p[0] == '/' || p[0] == '@') return p;
+    return "/local/domain/" + std::to_string(v.step.conn.domid()) + "/" + p;
+}
+
+// Length after a "/local/domain/<id>/" prefix (what path-max limits).
+std::size_t local_length(const std::string& p) {
+    static const std::string kPrefix = "/local/domain/";
+    if (!p.starts_with(kPrefix)) return p.size();
+    std::size_t i = kPrefix.size(), digits = 0;
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9' && digits < 6) ++i, ++digits;
+    if (digits == 0 || digits > 5 || i >= p.size() || p[i] != '/') return p.size();
+    return p.size() - i - 1;
+}
+
+// docs/conformance.md "Rules that apply to every message" (upstream 4.22):
+// path-max applies to guests only; 4.17 applies it to everyone.
+bool path_max_privileged(const View& v) {
+    return v.step.is_request() && v.step.conn.privileged() && local_length(canonical_path(v)) > 2048 &&
+           is(v.c.reply, "EINVAL");
+}
+
+Effect path_max_effect(const View& v) {
+    if (!v.x.reply.ok()) return Effect::None;
+    return type(v) == wire::kWatch ? Effect::UndoWatch : (modifies(type(v)) ? Effect::EndEpisode : Effect::None);
+}
+
+// docs/conformance.md row 5 (upstream 4.22): UNWATCH checks its path
+// (EINVAL); 4.17 only looks it up (ENOENT).
+bool unwatch_path_check(const View& v) {
+    return type(v) == wire::kUnwatch && is(v.x.reply, "EINVAL") && is(v.c.reply, "ENOENT");
+}
+
+// Found by this run (docs/conformance.md, Differential testing): in 4.17 a
+// domain another one targets (SET_TARGET) outlives its death: no
+// @releaseDomain, still introduced. xstored releases it.
+bool c417_target_pins_domain(const View& v) {
+    std::optional<DomId> gone;
+    if (v.step.kind == Step::Kind::Destroy) gone = v.step.domid;
+    auto a = args(v);
+    if (type(v) == wire::kRelease && v.x.reply.ok() && !a.empty() && strict_number(a[0], 0xFFFF))
+        gone = static_cast<DomId>(std::stoul(a[0]));
+    if (!gone) return false;
+    return std::any_of(v.ep.targets.begin(), v.ep.targets.end(), [&](const auto& t) { return t.second == *gone; });
+}
+
+// docs/conformance.md row 8: a live domain introduced again with a port that
+// cannot be bound is left without an event channel (both daemons answer
+// OK); xstored no longer serves it, 4.17 serves it whenever its loop wakes.
+bool foreign_port_introduce(const View& v) {
+    const auto& pieces = v.step.payload.pieces;
+    auto a = args(v);
+    if (type(v) != wire::kIntroduce || !v.x.reply.ok() || !v.c.reply.ok() || a.empty()) return false;
+    bool own = std::any_of(pieces.begin(), pieces.end(), [&](const Payload::Piece& p) {
+        return p.kind == Payload::Piece::Kind::Port && std::to_string(p.domid) == a[0];
+    });
+    return !own;
+}
+
+// docs/conformance.md row 7 (decision 2): a transaction that hit a quota
+// fails its commit with ENOSPC; upstream marks it failed and says ENOMEM.
+bool tx_quota_error(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    if (type(v) != wire::kTransactionEnd || !t || !is(v.x.reply, "ENOSPC") || !is(v.c.reply, "ENOMEM")) return false;
+    return std::any_of(t->requests.begin(), t->requests.end(), [&](std::size_t i) {
+        return is(v.ep.replies[i].first, "ENOSPC") && is(v.ep.replies[i].second, "ENOSPC");
+    });
+}
+
+Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
+
+const std::vector<Rule> kRules = {
+    {"sorted-directory", "docs/architecture.md, Children order; docs/conformance.md row 1", sorted_directory},
+    {"newer-message-types", "spec README decision 1; docs/conformance.md rows 23-26", newer_message_types, nullptr,
+     newer_message_types_effect},
+    {"strict-numbers", "spec README decision 2; docs/conformance.md rows 8-10, 17-19; cxenstored.md 1.4",
+     strict_domid_syntax, nullptr, changed_if_c_ok},
+    {"dead-domain-perms", "docs/architecture.md, Domains; docs/conformance.md row 3", dead_domain_perms},
+    {"c417-stale-errno", "cxenstored.md section 11, quirk 7; spec README decision 2", c417_stale_errno},
+    {"domid-any", "spec README decision 1; docs/conformance.md row 14", names_domid_any, nullptr, end_episode,
+     domid_any_stored},
+    {"strict-perm-syntax", "docs/conformance.md row 14; spec README decision 2", strict_perm_syntax, nullptr,
+     changed_if_c_ok},
+    {"special-node-perms", "spec README decision 1; cxenstored.md 1.7 GET_PERMS; docs/conformance.md row 3",
+     special_node_perms},
+    {"special-watch-syntax", "spec README decision 1; cxenstored.md 4.1", special_watch_syntax, nullptr, undo_watch},
+    {"control-texts", "spec README decision 1; cxenstored.md 7.2, 7.3; docs/conformance.md row 0", control_texts},
+    {"tx-conflict", "spec README decision 4; docs/architecture.md, Transactions; docs/conformance.md row 7",
+     tx_conflict, nullptr, replay_tx},
+    {"tx-snapshot", "spec README decision 4; docs/architecture.md, Transactions", tx_snapshot},
+    {"watch-depth", "spec README decision 1; docs/conformance.md row 4", watch_depth, nullptr, undo_watch},
+    {"directory-part", "docs/conformance.md rows 1, 22; docs/architecture.md, Children order", directory_part},
+    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", special_set_perms},
+    {"quota-names", "spec README decision 1; cxenstored.md 6.1, 7.3; docs/conformance.md row 25", quota_names,
+     nullptr, changed_if_x_ok},
+    {"path-max-privileged", "docs/conformance.md, Rules that apply to every message; cxenstored.md 1.5",
+     path_max_privileged, nullptr, path_max_effect},
+    {"unwatch-path-check", "docs/conformance.md row 5; cxenstored.md 1.7 UNWATCH", unwatch_path_check},
+    {"c417-target-pins-domain", "docs/conformance.md, Differential testing (a 4.17 bug)", nullptr, nullptr, nullptr,
+     c417_target_pins_domain},
+    {"foreign-port-introduce", "docs/conformance.md row 8", nullptr, nullptr, nullptr, foreign_port_introduce},
+    {"tx-quota-error", "docs/conformance.md row 7; spec README decision 2", tx_quota_error},
+    {"tx-replay-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_replay_ids},
+    {"special-watch-events", "spec README decision 1; cxenstored.md 4.3; docs/conformance.md row 4", nullptr,
+     special_watch_events},
+};
+
+}  // namespace
+
+const std::vector<Rule>& rules() { return kRules; }
+
+const Rule* find_rule(std::string_view name) {
+    for (const Rule& r : kRules)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+
+}  // namespace xs::diff
