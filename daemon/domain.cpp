@@ -114,7 +114,11 @@ void Daemon::check_domains() {
         if (!d) continue;
         auto info = hv_->domain(id);
         if (!info) continue;  // cannot tell now; try again on the next event
-        bool gone = !*info || (*info)->dying || (d->unique_id && (*info)->unique != d->unique_id);
+        // An introduced domain goes when it starts dying (its ring is
+        // unusable); a record kept only for permissions and quotas stays
+        // until the domain is really gone, as upstream.
+        bool dead = !*info || (d->unique_id && (*info)->unique != d->unique_id);
+        bool gone = dead || (d->introduced && (*info)->dying);
         if (gone) {
             destroy_domain(id);
             continue;

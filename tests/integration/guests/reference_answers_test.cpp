@@ -55,3 +55,22 @@ TEST_CASE("a watch on \"@\" alone is accepted, fires its initial event and nothi
     CHECK(take_events(*g5).empty());
     CHECK(outcome(g5->unwatch("@", "at")) == "OK");
 }
+
+TEST_CASE("a domain never introduced keeps the nodes it owns while it is dying; they go when it is gone") {
+    GuestHarness h;
+    auto& d0 = h.dom0();
+    auto g8 = h.add_guest(8);
+    h.create(7);
+    REQUIRE(outcome(d0.write("/owned", "x")) == "OK");
+    REQUIRE(outcome(d0.set_perms("/owned", {"n7"})) == "OK");
+    auto watcher = h.connect();
+    REQUIRE(outcome(watcher->watch("@releaseDomain", "rel")) == "OK");
+    REQUIRE(wait_event(*watcher));
+    h.destroy(7, true);
+    // Domain 8's shutdown is seen in a pass over every domain after 7 began dying.
+    h.shutdown(8, 0);
+    REQUIRE(wait_event(*watcher));
+    CHECK(value(d0.read("/owned")) == "x");
+    h.destroy(7);
+    CHECK(eventually([&] { return outcome(d0.read("/owned")) == "ENOENT"; }));
+}
