@@ -67,15 +67,23 @@ bool Transaction::note_touched(std::string_view path) {
     return true;
 }
 
-void Transaction::touch(std::string_view path) {
-    if (note_touched(path) && node_limit_ && touched_.size() > node_limit_) failure_ = ENOSPC;
+// A path the transaction names: false, and the transaction poisoned, when
+// a new one would exceed its node limit (the request is refused, ENOSPC;
+// it is not taken, so naming it again is refused again, as upstream).
+bool Transaction::touch(std::string_view path) {
+    if (node_limit_ && touched_.size() >= node_limit_ && !touched_.count(std::string(path))) {
+        failure_ = ENOSPC;
+        return false;
+    }
+    note_touched(path);
+    return true;
 }
 
+// A poisoned transaction still answers its requests (only its commit
+// fails), as upstream's does.
 Result<const Node*> Transaction::fetch(const OpContext& ctx, std::string_view path, std::uint8_t need,
                                        ReadKind kind) {
-    if (failure_) return fail(failure_);
-    touch(path);
-    if (failure_) return fail(failure_);
+    if (!touch(path)) return fail(ENOSPC);
     Result<const Node*> r = view_.fetch(ctx, path, need);
     remember(Logged{Op::Fetch, need, kind, r ? 0 : r.error().code, r ? reply_digest(**r, kind) : 0,
                     std::string(path), {}, {}});
@@ -94,20 +102,17 @@ Result<Effects> Transaction::run(Tree& t, const OpContext& ctx, const Logged& l)
 }
 
 Result<> Transaction::change(const OpContext& ctx, Logged entry) {
-    if (failure_) return fail(failure_);
-    touch(entry.path);
-    if (failure_) return fail(failure_);
+    if (!touch(entry.path)) return fail(ENOSPC);
     Result<Effects> r = run(view_, ctx, entry);
     entry.code = code_of(r);
     // A quota refusal inside a transaction makes its commit fail too.
-    if (entry.code == ENOSPC || entry.code == ENOMEM) failure_ = entry.code;
+    if (!failure_ && (entry.code == ENOSPC || entry.code == ENOMEM)) failure_ = entry.code;
     if (r && !r->changes.empty()) {
         changed_ = true;
         effects_.deltas.merge(r->deltas);
         for (auto& c : r->changes) effects_.changes.push_back(std::move(c));
     }
     remember(std::move(entry));
-    if (failure_) return fail(failure_);
     if (!r) return fail(r.error());
     return {};
 }

@@ -87,7 +87,7 @@ public:
 
 private:
     bool note_touched(std::string_view path);
-    void touch(std::string_view path);
+    bool touch(std::string_view path);
     void remember(Logged entry);
     Result<Effects> run(Tree& t, const OpContext& ctx, const Logged& l) const;
     Result<> change(const OpContext& ctx, Logged entry);

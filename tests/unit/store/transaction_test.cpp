@@ -43,7 +43,10 @@ struct Fixture {
     }
 };
 
-int code(const Result<Effects>& r) { return r ? 0 : r.error().code; }
+template <class T>
+int code(const Result<T>& r) {
+    return r ? 0 : r.error().code;
+}
 
 std::string read_in(store::Transaction& t, Fixture& f, Caller c, std::string_view p) {
     auto n = t.fetch(f.ctx(c), p, kAccessRead, store::ReadKind::Value);
@@ -202,8 +205,32 @@ TEST_CASE("transaction-nodes limit: N touched nodes allowed, the next fails and 
     REQUIRE_FALSE(over);
     CHECK(over.error().code == ENOSPC);
     CHECK(t->failure() == ENOSPC);
+    // Poisoned, it still answers what stays within the limit (as upstream;
+    // found by the differential run); a new path is refused again.
+    CHECK(t->write(f.ctx(priv()), "/a", "3"));
+    auto read = t->fetch(f.ctx(priv()), "/b", kAccessRead, store::ReadKind::Value);
+    REQUIRE(read);
+    CHECK((*read)->value() == "1");
+    CHECK(code(t->fetch(f.ctx(priv()), "/c", kAccessRead, store::ReadKind::Value)) == ENOSPC);
+    CHECK(t->touched() == 2);
     CHECK(code(f.commit(*t, priv())) == ENOSPC);
     CHECK(f.value("/a") == "<absent>");
+}
+
+TEST_CASE("a transaction poisoned by a quota refusal answers its later requests; its commit fails") {
+    Fixture f;
+    f.home(4);
+    Budget b{true, 0, 2, Budget{}.memory_left};
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(guest(4), b), home_path(4) + "/a", "x"));
+    CHECK(code(t->write(f.ctx(guest(4), b), home_path(4) + "/b/c/d", "x")) == ENOSPC);
+    auto a = t->fetch(f.ctx(guest(4), b), home_path(4) + "/a", kAccessRead, store::ReadKind::Value);
+    REQUIRE(a);
+    CHECK((*a)->value() == "x");
+    CHECK(code(t->fetch(f.ctx(guest(4), b), home_path(4) + "/b", kAccessRead, store::ReadKind::Value)) == ENOENT);
+    CHECK(code(f.commit(*t, guest(4), b)) == ENOSPC);
+    CHECK(f.value(home_path(4) + "/a") == "<absent>");
+    f.check_accounts();
 }
 
 TEST_CASE("XSA-421: create-then-delete inside transactions; node quota charged at commit") {
