@@ -54,7 +54,7 @@ std::uint8_t access_for(const Caller& caller, const PermList& perms) {
 }
 
 Result<PermEntry> parse_perm(std::string_view text) {
-    if (text.size() < 2 || text.size() > 8) return fail(EINVAL);
+    if (text.size() < 2) return fail(EINVAL);
     PermEntry e;
     switch (text[0]) {
         case 'r': e.access = kAccessRead; break;
@@ -63,16 +63,21 @@ Result<PermEntry> parse_perm(std::string_view text) {
         case 'n': e.access = kAccessNone; break;
         default: return fail(EINVAL);
     }
+    // The bases strtol(..., 0) knows, as upstream reads entries: 0x-hex,
+    // 0-octal ("r010" is domain 8), decimal. Signs, spaces and values
+    // above 65535 are EINVAL.
     std::string_view num = text.substr(1);
     unsigned base = 10;
     if (num.size() > 2 && num[0] == '0' && (num[1] == 'x' || num[1] == 'X')) {
         base = 16;
         num.remove_prefix(2);
+    } else if (num.size() > 1 && num[0] == '0') {
+        base = 8;
     }
     unsigned long v = 0;
     for (char ch : num) {
         unsigned d;
-        if (ch >= '0' && ch <= '9') d = static_cast<unsigned>(ch - '0');
+        if (ch >= '0' && ch <= '9' && static_cast<unsigned>(ch - '0') < base) d = static_cast<unsigned>(ch - '0');
         else if (base == 16 && ch >= 'a' && ch <= 'f') d = static_cast<unsigned>(ch - 'a' + 10);
         else if (base == 16 && ch >= 'A' && ch <= 'F') d = static_cast<unsigned>(ch - 'A' + 10);
         else return fail(EINVAL);

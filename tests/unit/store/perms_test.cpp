@@ -16,7 +16,14 @@ TEST_CASE("parse and format permission entries") {
     CHECK(parse_perm("w0").value() == PermEntry{0, kAccessWrite, false});
     CHECK(parse_perm("b65535").value() == PermEntry{65535, kAccessBoth, false});
     CHECK(parse_perm("n0x10").value().domid == 16);
-    for (std::string_view bad : {"", "r", "x5", "r-1", "r+1", "r 1", "r65536", "r5a", "r0x"}) {
+    // Octal, as strtol(..., 0) reads it upstream (found by the differential run).
+    CHECK(parse_perm("r010").value().domid == 8);
+    CHECK(parse_perm("w032757").value().domid == 13807);
+    CHECK(parse_perm("r00").value().domid == 0);
+    CHECK(parse_perm("r0x0000007").value().domid == 7);
+    CHECK(parse_perm("b0177777").value().domid == 65535);
+    for (std::string_view bad : {"", "r", "x5", "r-1", "r+1", "r 1", "r65536", "r5a", "r0x", "r08", "r0200000",
+                                 "r99999999999"}) {
         CAPTURE(std::string(bad));
         CHECK_FALSE(parse_perm(bad).has_value());
     }
