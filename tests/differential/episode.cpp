@@ -1,6 +1,7 @@
 #include "tests/differential/episode.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "transport/wire.hpp"
 
@@ -43,15 +44,47 @@ void Episode::committed_change() {
         if (t.open) t.outside_change = true;
 }
 
+void Episode::quota_change() {
+    for (auto& [h, t] : txs)
+        if (t.open) t.quota_change = true;
+}
+
 void Episode::end_transactions(const ConnRef& c) {
     for (auto& [h, t] : txs)
         if (t.conn == c) t.open = false;
+    open_txs.erase(c);
+}
+
+// The connection's watches and transactions are gone (closed, reset, released).
+void Episode::conn_gone(const ConnRef& c) {
+    end_transactions(c);
+    watches.erase(c);
+}
+
+// Watch and transaction counts and quota values both daemons agree on.
+void Episode::count(const Step& s, bool both_ok) {
+    auto a = strings_of(s.payload.literal());
+    switch (s.type) {
+        case wire::kWatch: watches[s.conn] += both_ok; break;
+        case wire::kUnwatch: watches[s.conn] -= both_ok; break;
+        case wire::kTransactionStart: open_txs[s.conn] += both_ok; break;
+        case wire::kTransactionEnd:
+            if (tx_of(s)) --open_txs[s.conn];
+            break;
+        case wire::kControl:
+            if (both_ok && a.size() == 4 && a[0] == "quota" && a[1] == "set") {
+                quota_set = true;
+                quotas[a[2]] = std::atol(a[3].c_str());
+            }
+            break;
+        default: break;
+    }
 }
 
 void Episode::domain_gone(DomId d) {
     destroyed.insert(d);
     committed_change();
-    end_transactions(ConnRef{ConnRef::Kind::Guest, d});
+    conn_gone(ConnRef{ConnRef::Kind::Guest, d});
     std::erase_if(targets, [&](const auto& t) { return t.first == d || t.second == d; });
 }
 
@@ -64,13 +97,15 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
         case Step::Kind::Request: break;
         case Step::Kind::Destroy: domain_gone(s.domid); return;
         case Step::Kind::Close:
-        case Step::Kind::Oversize: end_transactions(s.conn); return;
+        case Step::Kind::Oversize: conn_gone(s.conn); return;
         default: return;
     }
     if (auto* t = const_cast<TxInfo*>(tx_of(s))) t->requests.push_back(index);
+    count(s, x.reply.ok() && c.reply.ok());
+    if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn);
     switch (s.type) {
         case wire::kTransactionStart:
-            if (s.bind && ok && s.tx.kind == TxRef::Kind::None) {
+            if (s.bind && x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
                 TxInfo t;
                 t.conn = s.conn;
                 t.start = index;
@@ -84,16 +119,24 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             }
             return;
         case wire::kResetWatches:
-            if (ok) end_transactions(s.conn);
+            if (ok) conn_gone(s.conn);
             return;
         case wire::kRelease:
             if (auto d = first_domid(s); d && ok) domain_gone(*d);
             return;
+        case wire::kSetQuota:
+            if (x.reply.ok()) quota_change();
+            return;
+        case wire::kControl: {
+            auto a = strings_of(s.payload.literal());
+            if (ok && a.size() >= 2 && a[0].starts_with("quota") && a[1] == "set") quota_change();
+            return;
+        }
         case wire::kSetTarget:
             if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && x.reply.ok() && c.reply.ok()) targets[*d] = *t;
             return;
-        case wire::kIntroduce:  // a live domain introduced again loses its transactions
-            if (auto d = first_domid(s); d && ok) end_transactions(ConnRef{ConnRef::Kind::Guest, *d});
+        case wire::kIntroduce:  // a live domain introduced again loses its watches and transactions
+            if (auto d = first_domid(s); d && ok) conn_gone(ConnRef{ConnRef::Kind::Guest, *d});
             return;
         default:
             if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change();

@@ -19,6 +19,7 @@ struct TxInfo {
     ConnRef conn;
     std::size_t start = 0;        // the step that started it
     bool outside_change = false;  // a change was committed outside it after it started
+    bool quota_change = false;    // a quota was set after it started
     bool open = true;
     std::vector<std::size_t> requests;  // the steps that named it, in order
 };
@@ -33,6 +34,12 @@ struct Episode {
     std::map<ConnRef, long> tx_id_shift;
     // SET_TARGET: domain -> the domain whose rights it has.
     std::map<DomId, DomId> targets;
+    // Watches and open transactions per connection that both daemons have
+    // (after the driver's undo effects), and the quotas CONTROL set.
+    std::map<ConnRef, long> watches;
+    std::map<ConnRef, long> open_txs;
+    std::map<std::string, long> quotas = {{"watches", 128}, {"transactions", 10}};
+    bool quota_set = false;  // some quota was set in this episode
 
     // The open transaction a step names, if any.
     const TxInfo* tx_of(const Step& s) const;
@@ -42,8 +49,11 @@ struct Episode {
 
 private:
     void committed_change();
+    void quota_change();
     void end_transactions(const ConnRef& c);
     void domain_gone(DomId d);
+    void conn_gone(const ConnRef& c);
+    void count(const Step& s, bool both_ok);
 };
 
 // Whether a request of this type changes the tree when it succeeds.

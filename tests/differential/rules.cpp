@@ -4,6 +4,7 @@
 #include "tests/differential/rules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 
@@ -149,19 +150,18 @@ bool domid_any_stored(const View& v) { return names_domid_any(v) && v.x.reply.ok
 
 Effect end_episode(const View&) { return Effect::EndEpisode; }
 
-// An entry xstored's parser takes: r/w/b/n, then decimal or 0x-hex, at most 65535.
+// An entry xstored's parser takes: r/w/b/n, then a number strtol(..., 0)
+// reads whole (decimal, 0x-hex, 0-octal) with no sign or space, at most 65535.
 bool strict_perm_entry(std::string_view e) {
     if (e.size() < 2 || std::string_view("rwbn").find(e[0]) == std::string_view::npos) return false;
-    std::string_view n = e.substr(1);
-    if (n.size() > 2 && n[0] == '0' && (n[1] == 'x' || n[1] == 'X')) {
-        n.remove_prefix(2);
-        return n.size() <= 4 && n.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
-    }
-    return strict_number(n, 0xFFFF);
+    if (e[1] == '+' || e[1] == '-' || e[1] == ' ') return false;
+    auto v = c_perm_domid(e);
+    return v && *v >= 0 && *v <= 0xFFFF && !std::isspace(static_cast<unsigned char>(e[1]));
 }
 
-// docs/conformance.md row 14: entry domids are decimal or 0x-hex, nothing
-// else; 4.17 reads them with strtol (signs, spaces, octal, any size).
+// docs/conformance.md row 14: entry domids are numbers as strtol(..., 0)
+// reads them, without signs or spaces and at most 65535; 4.17 takes those
+// too (and any size).
 bool strict_perm_syntax(const View& v) {
     if (type(v) != wire::kSetPerms || !is(v.x.reply, "EINVAL")) return false;
     auto entries = perm_entries(v);
@@ -204,16 +204,21 @@ bool control_texts(const View& v) {
 // had not touched yet as they are now, not as they were at its start.
 bool tx_conflict(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
-    if (type(v) != wire::kTransactionEnd || !t || !t->outside_change) return false;
+    if (type(v) != wire::kTransactionEnd || !t || !(t->outside_change || t->quota_change)) return false;
     if (v.step.payload.literal() != std::string_view("T\0", 2)) return false;
     return (v.x.reply.ok() && is(v.c.reply, "EAGAIN")) || (v.c.reply.ok() && is(v.x.reply, "EAGAIN"));
 }
 
-Effect replay_tx(const View&) { return Effect::ReplayTx; }
+// A quota lowered since the start can refuse the replay (decision 4 counts
+// a reply that would now be ENOSPC as a change); then start afresh.
+Effect replay_tx(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    return t && t->quota_change ? Effect::EndEpisode : Effect::ReplayTx;
+}
 
 bool tx_snapshot(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
-    return t && t->outside_change && type(v) != wire::kTransactionEnd;
+    return t && (t->outside_change || t->quota_change) && type(v) != wire::kTransactionEnd;
 }
 
 // Spec README decision 1, docs/conformance.md row 4: WATCH takes an
@@ -340,14 +345,73 @@ bool foreign_port_introduce(const View& v) {
     return !own;
 }
 
-// docs/conformance.md row 7 (decision 2): a transaction that hit a quota
-// fails its commit with ENOSPC; upstream marks it failed and says ENOMEM.
+// docs/architecture.md "Transactions", docs/conformance.md row 7 (decision
+// 2): a transaction in which a request hit a quota fails its commit with
+// ENOSPC; 4.17 says ENOMEM when it marked the transaction failed, and
+// commits what it could when the refusal was a node quota.
 bool tx_quota_error(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
-    if (type(v) != wire::kTransactionEnd || !t || !is(v.x.reply, "ENOSPC") || !is(v.c.reply, "ENOMEM")) return false;
-    return std::any_of(t->requests.begin(), t->requests.end(), [&](std::size_t i) {
-        return is(v.ep.replies[i].first, "ENOSPC") && is(v.ep.replies[i].second, "ENOSPC");
-    });
+    if (type(v) != wire::kTransactionEnd || !t || !is(v.x.reply, "ENOSPC")) return false;
+    if (!is(v.c.reply, "ENOMEM") && !v.c.reply.ok()) return false;
+    return std::any_of(t->requests.begin(), t->requests.end(),
+                       [&](std::size_t i) { return is(v.ep.replies[i].first, "ENOSPC"); });
+}
+
+long counted(const std::map<ConnRef, long>& m, const ConnRef& c) {
+    auto it = m.find(c);
+    return it == m.end() ? 0 : it->second;
+}
+
+// Spec README decision 3: a quota of N allows exactly N; 4.17 allows N+1
+// watches (then E2BIG) and N+1 transactions, and sizes nodes with a bigger
+// header. Counted limits are checked exactly; size and node limits only
+// where a quota was lowered or a value is near the default node size.
+bool quota_arithmetic(const View& v) {
+    if (v.step.conn.privileged() || !v.step.is_request()) return false;
+    bool x_full = is(v.x.reply, "ENOSPC") && v.c.reply.ok();
+    bool c_full = is(v.c.reply, "ENOSPC") && v.x.reply.ok();
+    switch (type(v)) {
+        case wire::kWatch: return x_full && counted(v.ep.watches, v.step.conn) == v.ep.quotas.at("watches");
+        case wire::kTransactionStart:
+            return x_full && counted(v.ep.open_txs, v.step.conn) == v.ep.quotas.at("transactions");
+        case wire::kWrite:
+        case wire::kMkdir:
+        case wire::kSetPerms:
+        case wire::kTransactionEnd:
+            return (x_full || c_full) && (v.ep.quota_set || v.step.payload.literal().size() > 1800);
+        default: return false;
+    }
+}
+
+Effect quota_effect(const View& v) {
+    switch (type(v)) {
+        case wire::kWatch: return Effect::UndoWatch;
+        case wire::kTransactionStart: return Effect::UndoTx;
+        default: return Effect::EndEpisode;
+    }
+}
+
+// Spec README decision 2 (upstream 4.22 too): the watch quota is ENOSPC;
+// 4.17 answers E2BIG.
+bool watch_quota_error(const View& v) {
+    return type(v) == wire::kWatch && !v.step.conn.privileged() && is(v.x.reply, "ENOSPC") && is(v.c.reply, "E2BIG");
+}
+
+// The caller is a domain released or destroyed earlier in the episode (and
+// back, or the same one introduced again): the entries naming it are gone
+// on xstored (dead-domain-perms), still there on the C daemon.
+bool caller_lost_entries(const View& v) {
+    if (v.step.conn.kind != ConnRef::Kind::Guest || !v.ep.destroyed.count(v.step.conn.domid())) return false;
+    return is(v.x.reply, "EACCES") || is(v.c.reply, "EACCES");
+}
+
+Effect changed_if_c_ok_modifying(const View& v) {
+    bool changes = modifies(type(v)) || type(v) == wire::kWatch || type(v) == wire::kTransactionEnd;
+    return v.c.reply.ok() && changes ? Effect::EndEpisode : Effect::None;
+}
+
+bool watcher_lost_entries(const View& v, const ConnRef& conn, const Event&, bool) {
+    return conn.kind == ConnRef::Kind::Guest && v.ep.destroyed.count(conn.domid());
 }
 
 Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
@@ -382,7 +446,13 @@ const std::vector<Rule> kRules = {
     {"c417-target-pins-domain", "docs/conformance.md, Differential testing (a 4.17 bug)", nullptr, nullptr, nullptr,
      c417_target_pins_domain},
     {"foreign-port-introduce", "docs/conformance.md row 8", nullptr, nullptr, nullptr, foreign_port_introduce},
-    {"tx-quota-error", "docs/conformance.md row 7; spec README decision 2", tx_quota_error},
+    {"tx-quota-error", "docs/architecture.md, Transactions; docs/conformance.md row 7; spec README decision 2",
+     tx_quota_error, nullptr, changed_if_c_ok_modifying},
+    {"quota-arithmetic", "spec README decision 3; docs/conformance.md, Rules that apply to every message",
+     quota_arithmetic, nullptr, quota_effect},
+    {"watch-quota-error", "spec README decision 2; cxenstored.md 4.1, 6.1", watch_quota_error},
+    {"dead-domain-access", "docs/architecture.md, Domains; docs/conformance.md row 3", caller_lost_entries,
+     watcher_lost_entries, changed_if_c_ok_modifying},
     {"tx-replay-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_replay_ids},
     {"special-watch-events", "spec README decision 1; cxenstored.md 4.3; docs/conformance.md row 4", nullptr,
      special_watch_events},

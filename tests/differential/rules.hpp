@@ -29,6 +29,7 @@ struct View {
 enum class Effect {
     None,        // nothing: the states are the same
     UndoWatch,   // one daemon added a watch the other refused: UNWATCH it there
+    UndoTx,      // one daemon started a transaction the other refused: end it there (F)
     ReplayTx,    // one daemon committed and the other did not: the one that did not
                  // runs the transaction's requests again in a new transaction
     EndEpisode,  // the states differ in a way that cannot be undone: start afresh

@@ -73,6 +73,7 @@ StepResult Pair::step(const Step& s) {
     View v{s, r.x, r.c, ep_};
     r.finding = compare_replies(v);
     if (r.finding.effect == Effect::UndoWatch) undo_watch(s, r);
+    if (r.finding.effect == Effect::UndoTx) undo_tx(s, r);
     if (r.finding.effect == Effect::ReplayTx) replay_tx(s, r);
     if (!r.finding.skip_events) compare_events(v, x_.collect(), c_.collect(), r.finding);
     r.end_episode = r.finding.effect == Effect::EndEpisode;
@@ -103,6 +104,16 @@ void Pair::undo_watch(const Step& s, StepResult& r) {
     Outcome o = side.run(request(s.conn, wire::kUnwatch, {}, args[0] + '\0' + args[1] + '\0'));
     if (!o.reply.ok())
         r.finding.differences.push_back(std::string("undoing the watch on ") + side.name() + " failed: " +
+                                        describe(o.reply));
+}
+
+// One daemon started a transaction the other refused: end it again.
+void Pair::undo_tx(const Step& s, StepResult& r) {
+    if (!s.bind || r.x.reply.ok() == r.c.reply.ok()) return;
+    Side& side = r.x.reply.ok() ? x_ : c_;
+    Outcome o = side.run(request(s.conn, wire::kTransactionEnd, TxRef{TxRef::Kind::Handle, *s.bind}, std::string("F\0", 2)));
+    if (!o.reply.ok())
+        r.finding.differences.push_back(std::string("ending the transaction on ") + side.name() + " failed: " +
                                         describe(o.reply));
 }
 

@@ -41,6 +41,7 @@ public:
 
 private:
     void undo_watch(const Step& s, StepResult& r);
+    void undo_tx(const Step& s, StepResult& r);
     void replay_tx(const Step& s, StepResult& r);
     std::optional<Difference> daemons_alive(const Step& s);
 
