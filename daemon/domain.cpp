@@ -38,19 +38,26 @@ Result<> Daemon::introduce_store_domain() {
 
 Result<> Daemon::introduce_domain(DomId domid, std::uint32_t port) {
     if (!hv_) return fail(ENOSYS);  // no hypervisor: sockets only
+    bool known = domains_.find(domid) != nullptr;
     Domain& d = domains_.get(domid);
+    // A failed introduction leaves no record behind (a record would make
+    // permissions naming a domain that does not exist take effect).
+    auto refuse = [&](Error e) -> Result<> {
+        if (!known) domains_.erase(domid);
+        return fail(e);
+    };
     Connection* c = d.introduced ? find(d.conn) : nullptr;
     if (!c) {
         bool from_file = domid == store_domid();
         Result<ring::Interface*> page =
             from_file ? hv_->map_file_ring(cfg_.dom0_kva) : hv_->map_guest_ring(domid);
-        if (!page) return fail(page.error());
+        if (!page) return refuse(page.error());
         // A ring may name its own event channel (dom0less, Hyperlaunch).
         std::uint32_t wanted = std::atomic_ref<std::uint32_t>((*page)->evtchn_port).load(std::memory_order_acquire);
         Result<std::uint32_t> local = hv_->bind_interdomain(domid, wanted ? wanted : port);
         if (!local) {
             hv_->unmap_ring(*page, from_file);
-            return fail(local.error());
+            return refuse(local.error());
         }
         c = &add_connection(Connection::Kind::Ring, domid, domid == priv_domid_);
         c->ring = std::make_unique<RingPort>(*hv_, *page, from_file, *local);

@@ -107,7 +107,7 @@ int replay_files(const Args& a) {
             std::printf("%s: cannot read: %s\n", file.c_str(), why.c_str());
             return 2;
         }
-        ReplayResult r = replay(a.programs, script->steps);
+        ReplayResult r = replay(a.programs, script->steps, a.explore.trace);
         if (r.start_error) {
             if (r.start_error->cannot) return skipped(*r.start_error);
             std::printf("%s: %s\n", file.c_str(), r.start_error->why.c_str());

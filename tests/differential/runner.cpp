@@ -1,6 +1,7 @@
 #include "tests/differential/runner.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "transport/wire.hpp"
 
@@ -186,7 +187,7 @@ std::string Tally::text() const {
 
 // ---------------------------------------------------------------- replay
 
-ReplayResult replay(const Programs& programs, const std::vector<Step>& steps) {
+ReplayResult replay(const Programs& programs, const std::vector<Step>& steps, bool trace) {
     ReplayResult out;
     auto pair = std::make_unique<Pair>(programs);
     if ((out.start_error = pair->start())) return out;
@@ -194,6 +195,7 @@ ReplayResult replay(const Programs& programs, const std::vector<Step>& steps) {
     for (const Step& s : steps) {
         StepResult r = pair->step(s);
         out.tally.add(r);
+        if (trace) std::printf("%s", report(pair->episode().steps.size() - 1, s, r).c_str());
         if (r.difference) {
             out.difference = r.difference;
             out.episode = pair->episode().steps;

@@ -68,7 +68,8 @@ struct ReplayResult {
 };
 
 // Run a script on fresh daemons; stop at the first unexplained difference.
-ReplayResult replay(const Programs& programs, const std::vector<Step>& steps);
+// With `trace`, print every step and both outcomes.
+ReplayResult replay(const Programs& programs, const std::vector<Step>& steps, bool trace = false);
 
 // Describe one step's comparison in full (a failure report).
 std::string report(std::size_t index, const Step& s, const StepResult& r);

@@ -74,3 +74,14 @@ TEST_CASE("a domain never introduced keeps the nodes it owns while it is dying; 
     h.destroy(7);
     CHECK(eventually([&] { return outcome(d0.read("/owned")) == "ENOENT"; }));
 }
+
+TEST_CASE("INTRODUCE of a domain the hypervisor does not have: EINVAL, and no record of it is left") {
+    GuestHarness h;
+    auto& d0 = h.dom0();
+    auto g2 = h.add_guest(2);
+    CHECK(ask(d0, wire::kIntroduce, "3\0"s "7\0"s "1\0"s) == "EINVAL");
+    CHECK(ask(d0, wire::kIsDomainIntroduced, "3\0"s) == "F");
+    // Entries naming it are inactive, an owner so named refused.
+    CHECK(ask(*g2, wire::kSetPerms, "data\0n3\0"s) == "ENOENT");
+    CHECK(ask(d0, wire::kGetQuota, "3\0nodes\0"s) == "ENOENT");
+}
