@@ -181,10 +181,18 @@ bool special_node_perms(const View& v) {
 
 // cxenstored.md 4.1 (decision 1): upstream checks a special watch path like
 // any path (characters, no trailing or double '/'); 4.17 only its length.
+bool bad_path_syntax(std::string_view p) {
+    static constexpr std::string_view kChars =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-/_@";
+    return p.find_first_not_of(kChars) != std::string_view::npos || (p.size() > 1 && p.back() == '/') ||
+           p.find("//") != std::string_view::npos;
+}
+
 bool special_watch_syntax(const View& v) {
     auto a = args(v);
     bool watch = type(v) == wire::kWatch || type(v) == wire::kUnwatch;
-    return watch && !a.empty() && a[0].starts_with('@') && is(v.x.reply, "EINVAL") && v.c.reply.ok();
+    return watch && !a.empty() && a[0].starts_with('@') && bad_path_syntax(a[0]) && is(v.x.reply, "EINVAL") &&
+           v.c.reply.ok();
 }
 
 Effect undo_watch(const View& v) { return type(v) == wire::kWatch ? Effect::UndoWatch : Effect::EndEpisode; }
