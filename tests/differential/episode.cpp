@@ -55,10 +55,12 @@ void Episode::end_transactions(const ConnRef& c) {
     open_txs.erase(c);
 }
 
-// The connection's watches and transactions are gone (closed, reset, released).
-void Episode::conn_gone(const ConnRef& c) {
+// The connection's watches and transactions are gone (closed, reset,
+// released); a connection that ended starts its transaction ids afresh.
+void Episode::conn_gone(const ConnRef& c, bool ended) {
     end_transactions(c);
     watches.erase(c);
+    if (ended) tx_id_shift.erase(c);
 }
 
 // Watch and transaction counts and quota values both daemons agree on.
@@ -84,7 +86,7 @@ void Episode::count(const Step& s, bool both_ok) {
 void Episode::domain_gone(DomId d) {
     destroyed.insert(d);
     committed_change();
-    conn_gone(ConnRef{ConnRef::Kind::Guest, d});
+    conn_gone(ConnRef{ConnRef::Kind::Guest, d}, true);
     std::erase_if(targets, [&](const auto& t) { return t.first == d || t.second == d; });
 }
 
@@ -96,13 +98,14 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
     switch (s.kind) {
         case Step::Kind::Request: break;
         case Step::Kind::Destroy: domain_gone(s.domid); return;
+        case Step::Kind::Open:  // a socket opened again is a new connection
         case Step::Kind::Close:
-        case Step::Kind::Oversize: conn_gone(s.conn); return;
+        case Step::Kind::Oversize: conn_gone(s.conn, true); return;
         default: return;
     }
     if (auto* t = const_cast<TxInfo*>(tx_of(s))) t->requests.push_back(index);
     count(s, x.reply.ok() && c.reply.ok());
-    if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn);
+    if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn, true);
     switch (s.type) {
         case wire::kTransactionStart:
             if (s.bind && x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
@@ -119,7 +122,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             }
             return;
         case wire::kResetWatches:
-            if (ok) conn_gone(s.conn);
+            if (ok) conn_gone(s.conn, false);
             return;
         case wire::kRelease:
             if (auto d = first_domid(s); d && ok) domain_gone(*d);
@@ -136,7 +139,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && x.reply.ok() && c.reply.ok()) targets[*d] = *t;
             return;
         case wire::kIntroduce:  // a live domain introduced again loses its watches and transactions
-            if (auto d = first_domid(s); d && ok) conn_gone(ConnRef{ConnRef::Kind::Guest, *d});
+            if (auto d = first_domid(s); d && ok) conn_gone(ConnRef{ConnRef::Kind::Guest, *d}, false);
             return;
         default:
             if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change();

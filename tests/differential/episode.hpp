@@ -52,7 +52,7 @@ private:
     void quota_change();
     void end_transactions(const ConnRef& c);
     void domain_gone(DomId d);
-    void conn_gone(const ConnRef& c);
+    void conn_gone(const ConnRef& c, bool ended);
     void count(const Step& s, bool both_ok);
 };
 
