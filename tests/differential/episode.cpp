@@ -84,6 +84,8 @@ void Episode::count(const Step& s, bool both_ok) {
 }
 
 void Episode::domain_gone(DomId d) {
+    for (auto& [h, t] : txs)
+        if (t.open) t.domain_died = true;
     destroyed.insert(d);
     committed_change();
     conn_gone(ConnRef{ConnRef::Kind::Guest, d}, true);

@@ -20,6 +20,7 @@ struct TxInfo {
     std::size_t start = 0;        // the step that started it
     bool outside_change = false;  // a change was committed outside it after it started
     bool quota_change = false;    // a quota was set after it started
+    bool domain_died = false;     // a domain was destroyed or released after it started
     bool open = true;
     std::vector<std::size_t> requests;  // the steps that named it, in order
 };

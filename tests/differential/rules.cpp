@@ -422,6 +422,16 @@ bool watcher_lost_entries(const View& v, const ConnRef& conn, const Event&, bool
     return conn.kind == ConnRef::Kind::Guest && v.ep.destroyed.count(conn.domid());
 }
 
+// Found by this run (docs/conformance.md, Differential testing): 4.17
+// fails a commit with ENOMEM when a domain died while the transaction
+// was open (its node accounting for that domain fails). xstored commits
+// when every reply would be the same (decision 4).
+bool c417_tx_dead_domain(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    return type(v) == wire::kTransactionEnd && t && t->domain_died && is(v.c.reply, "ENOMEM") &&
+           (v.x.reply.ok() || is(v.x.reply, "EAGAIN"));
+}
+
 Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
 
 const std::vector<Rule> kRules = {
@@ -454,6 +464,8 @@ const std::vector<Rule> kRules = {
     {"c417-target-pins-domain", "docs/conformance.md, Differential testing (a 4.17 bug)", nullptr, nullptr, nullptr,
      c417_target_pins_domain},
     {"foreign-port-introduce", "docs/conformance.md row 8", nullptr, nullptr, nullptr, foreign_port_introduce},
+    {"c417-tx-dead-domain", "docs/conformance.md, Differential testing (a 4.17 quirk); spec README decision 4",
+     c417_tx_dead_domain, nullptr, replay_tx},
     {"tx-quota-error", "docs/architecture.md, Transactions; docs/conformance.md row 7; spec README decision 2",
      tx_quota_error, nullptr, changed_if_c_ok_modifying},
     {"quota-arithmetic", "spec README decision 3; docs/conformance.md, Rules that apply to every message",
