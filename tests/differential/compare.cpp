@@ -56,6 +56,7 @@ Finding compare_replies(const View& v) {
             f.filtered.push_back(&r);
             f.effect = Effect::EndEpisode;
             f.skip_events = true;
+            f.ended_by = &r;
             return f;
         }
     }
@@ -64,6 +65,7 @@ Finding compare_replies(const View& v) {
             f.filtered.push_back(r);
             if (f.effect == Effect::None) f.effect = r->effect ? r->effect(v) : Effect::None;
             f.skip_events = f.effect == Effect::EndEpisode;  // the states are apart: so may be the events
+            if (f.skip_events) f.ended_by = r;
         } else {
             f.differences.push_back("reply: xstored " + describe(v.x.reply) + ", C xenstored " + describe(v.c.reply));
         }

@@ -17,6 +17,7 @@ struct Finding {
     std::vector<std::string> differences;  // what no rule explains
     Effect effect = Effect::None;          // of the reply rule, if one applied
     bool skip_events = false;              // a diverging step: its events are not compared
+    const Rule* ended_by = nullptr;        // the rule that ends the episode, if one does
 };
 
 // The replies (and the requesting connection's events before them).

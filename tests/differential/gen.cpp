@@ -207,7 +207,7 @@ DomId Generator::some_domid() {
 // A number as a daemon might be sent it: mostly plain, sometimes with a
 // leading zero, a sign, spaces, in hex, or far too big.
 std::string Generator::number_text(std::uint64_t v) {
-    if (!chance(0.12)) return std::to_string(v);
+    if (!chance(0.06)) return std::to_string(v);
     switch (below(9)) {
         case 0: return "0" + std::to_string(v);
         case 1: return "+" + std::to_string(v);

@@ -84,7 +84,8 @@ std::string Generator::perm_entry(const ConnRef& c) {
     if (roll < 7 && c.kind == ConnRef::Kind::Guest) d = c.domid();
     else if (roll < 11) d = 0;
     else if (roll < 17) d = kGuests[below(std::size(kGuests))];
-    else d = pick(std::vector<DomId>{7, 32757, 32752, 65535, 4});
+    else if (chance(0.9)) d = pick(std::vector<DomId>{7, 32752, 65535, 4});
+    else d = 32757;  // DOMID_ANY: the episode ends once such an entry is stored (rule domid-any)
     return letter + number_text(d);
 }
 
@@ -174,7 +175,11 @@ Step Generator::domain_op() {
         case 2: {
             Step s = introduce(d);
             s.conn = c;
-            if (chance(0.3)) {  // a wrong port, frame or domid text, or missing/extra arguments
+            // A wrong port, frame or domid text, or missing/extra arguments. A live
+            // domain introduced with another's port ends the episode (rule
+            // foreign-port-introduce): that is kept rare.
+            bool live = guests_.count(d) && guests_[d].introduced;
+            if (chance(live ? 0.04 : 0.3)) {
                 s.payload = Payload(nul(id) + nul(number_text(below(3) ? 0xfeffc : 7)));
                 if (chance(0.7)) s.payload.append_port(kGuests[below(std::size(kGuests))]);
                 else s.payload.append(number_text(below(2) ? 0 : 4000));
@@ -222,15 +227,22 @@ Step Generator::newer_op() {
     ConnRef c = chance(0.85) ? privileged_conn() : any_conn();
     std::string id = domid_text(some_domid());
     std::string value = number_text(below(4) ? below(6) : 100);
-    switch (below(8)) {
+    switch (below(9)) {
         case 0: return req(any_conn(), wire::kGetFeature, "");
         case 1: return req(c, wire::kGetFeature, nul(id) + (chance(0.1) ? nul("x") : ""));
-        case 2: return req(c, wire::kSetFeature, nul(id) + nul(number_text(below(20))));
+        case 2:  // a SET that works ends the episode (4.17 has no such thing): mostly ones that do not
+            if (chance(0.7)) id = pick(std::vector<std::string>{"1", "2", "3", "0", "x", "99"});
+            return req(c, wire::kSetFeature, nul(id) + nul(number_text(below(20))));
         case 3: return req(c, wire::kGetQuota, "");
         case 4: return req(c, wire::kGetQuota, nul(pick(kQuotas)));
         case 5: return req(c, wire::kGetQuota, nul(id) + nul(pick(kQuotas)));
-        case 6: return req(c, wire::kSetQuota, nul(pick(kQuotas)) + nul(value));
-        default: return req(c, wire::kSetQuota, nul(id) + nul(pick(kQuotas)) + nul(value));
+        case 6:
+        case 7: {
+            std::string name = chance(0.3) ? pick(kQuotas) : pick(std::vector<std::string>{"bogus", "", "soft-nodes"});
+            if (below(8) == 6) return req(c, wire::kSetQuota, nul(name) + nul(value));
+            return req(c, wire::kSetQuota, nul(id) + nul(name) + nul(value));
+        }
+        default: return req(c, wire::kGetFeature, nul("1") + nul("2"));
     }
 }
 
@@ -240,8 +252,9 @@ Step Generator::control_op() {
         nul("nonsense"),  "check",                      nul("live-update"),     nul("live-update") + nul("-a"),
         nul("quota-soft"), nul("check") + nul("extra"), nul("print"),           "",
         nul("quota"),     nul("quota") + nul("1"),      nul("help")};
-    static const std::vector<std::string> kQuotaNames = {"watches", "transactions", "nodes", "permissions",
-                                                         "node-permissions", "node-size", "bogus"};
+    static const std::vector<std::string> kQuotaNames = {"watches",     "transactions", "nodes", "permissions",
+                                                         "permissions", "node-size",    "bogus", "watches",
+                                                         "transactions", "node-permissions"};
     if (chance(0.3)) {
         std::string v = number_text(below(4) ? 2 + below(4) : 0);
         return req(privileged_conn(), wire::kControl, nul("quota") + nul("set") + nul(pick(kQuotaNames)) + nul(v));

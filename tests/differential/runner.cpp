@@ -176,12 +176,17 @@ void Tally::add(const StepResult& r) {
     for (const Rule* rule : r.finding.filtered) ++rules[std::string(rule->name)];
     if (r.difference) ++differences[r.difference->signature];
     if (r.end_episode) ++episodes_ended_by_rules;
+    if (r.finding.ended_by) ++endings[std::string(r.finding.ended_by->name)];
 }
 
 std::string Tally::text() const {
     std::string out = "steps: " + std::to_string(steps) + ", episodes: " + std::to_string(episodes) +
                       " (ended early by a rule: " + std::to_string(episodes_ended_by_rules) + ")\n";
-    for (const auto& [name, n] : rules) out += "  rule " + name + ": " + std::to_string(n) + "\n";
+    for (const auto& [name, n] : rules) {
+        out += "  rule " + name + ": " + std::to_string(n);
+        if (endings.count(name)) out += " (ended " + std::to_string(endings.at(name)) + " episodes)";
+        out += "\n";
+    }
     for (const auto& [sig, n] : differences) out += "  DIFFERENCE " + sig + ": " + std::to_string(n) + "\n";
     return out;
 }

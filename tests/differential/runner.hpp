@@ -55,6 +55,7 @@ struct Tally {
     std::size_t episodes = 0;
     std::size_t episodes_ended_by_rules = 0;
     std::map<std::string, std::size_t> rules;         // filtered differences per rule
+    std::map<std::string, std::size_t> endings;       // episodes each rule ended
     std::map<std::string, std::size_t> differences;   // unexplained ones per signature
     void add(const StepResult& r);
     std::string text() const;
