@@ -33,10 +33,16 @@ bool modifies(std::uint32_t type) {
 }
 
 const TxInfo* Episode::tx_of(const Step& s) const {
-    if (!s.is_request() || s.tx.kind != TxRef::Kind::Handle) return nullptr;
-    auto it = txs.find(s.tx.value);
-    if (it == txs.end() || !it->second.open || it->second.conn != s.conn) return nullptr;
-    return &it->second;
+    if (!s.is_request() || s.tx.kind == TxRef::Kind::None) return nullptr;
+    std::uint32_t id = s.tx.value;
+    if (s.tx.kind == TxRef::Kind::Handle) {
+        auto it = txs.find(s.tx.value);
+        if (it == txs.end()) return nullptr;
+        id = it->second.x_id;
+    }
+    for (const auto& [h, t] : txs)
+        if (t.open && t.conn == s.conn && t.x_id == id) return &t;
+    return nullptr;
 }
 
 void Episode::committed_change() {
@@ -113,6 +119,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             if (s.bind && x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
                 TxInfo t;
                 t.conn = s.conn;
+                t.x_id = static_cast<std::uint32_t>(std::strtoul(x.reply.payload.c_str(), nullptr, 10));
                 t.start = index;
                 txs[*s.bind] = t;
             }

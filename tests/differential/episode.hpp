@@ -17,6 +17,7 @@ namespace xs::diff {
 
 struct TxInfo {
     ConnRef conn;
+    std::uint32_t x_id = 0;       // its id on xstored
     std::size_t start = 0;        // the step that started it
     bool outside_change = false;  // a change was committed outside it after it started
     bool quota_change = false;    // a quota was set after it started
@@ -42,7 +43,9 @@ struct Episode {
     std::map<std::string, long> quotas = {{"watches", 128}, {"transactions", 10}};
     bool quota_set = false;  // some quota was set in this episode
 
-    // The open transaction a step names, if any.
+    // The open transaction a step names, if any: the one of the step's
+    // connection with the id the step sends (a handle of another
+    // connection, or a raw id, may name one of this connection's too).
     const TxInfo* tx_of(const Step& s) const;
     // Record a step that has been run on both daemons, once the rules have
     // looked at it (they see the history before the step).

@@ -276,11 +276,15 @@ bool tx_replay_ids(const View& v) {
 }
 
 // cxenstored.md 4.3 (decision 1; docs/conformance.md row 4): upstream fires
-// @releaseDomain/<domid> and @introduceDomain/<domid> and lets every domain
-// read @releaseDomain; 4.17 fires only the plain names, to privileged
+// @releaseDomain/<domid> and @introduceDomain/<domid>, lets every domain
+// read @releaseDomain, and fires a special name when its permissions are
+// set; 4.17 fires only the plain names, on domain events, to privileged
 // watchers (its special permissions are n0).
-bool special_watch_events(const View&, const ConnRef& conn, const Event& e, bool on_xstored) {
+bool special_watch_events(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
     if (!on_xstored) return false;
+    auto a = args(v);
+    bool set_special = type(v) == wire::kSetPerms && v.x.reply.ok() && !a.empty() && a[0].starts_with('@');
+    if (set_special && (e.path == a[0] || e.path.starts_with(a[0] + '/'))) return true;  // a subtree event
     for (std::string_view name : {"@releaseDomain", "@introduceDomain"}) {
         if (!e.path.starts_with(name)) continue;
         std::string_view rest = std::string_view(e.path).substr(name.size());
