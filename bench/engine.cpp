@@ -81,7 +81,9 @@ bool Engine::handle_input(Driver& driver, Conn& conn) {
         for (;;) {
             auto kind = conn.next(reply, event, now_);
             if (!kind) {
-                fail(kind.error());
+                Failure f = kind.error();
+                f.message = "connection " + std::to_string(conn.index()) + ": " + f.message;
+                fail(std::move(f));
                 return false;
             }
             if (*kind == Conn::Kind::kNone) break;
