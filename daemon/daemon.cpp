@@ -46,7 +46,8 @@ Daemon::Daemon(const Config& cfg, EventLoop& loop)
       loop_(loop),
       priv_domid_(cfg.priv_domid.value_or(cfg.master_domid.value_or(0))),
       store_(priv_domid_),
-      quotas_(cfg.limits) {
+      quotas_(cfg.limits),
+      lu_stream_version_(cfg.live_update_stream) {
     // The initial nodes belong to the privileged domain.
     account(store_.tree().tally());
     Domain& priv = domains_.get(priv_domid_);

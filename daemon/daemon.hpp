@@ -157,6 +157,7 @@ private:
 
     // ---- live update (live_update.cpp, update_exec.cpp) ----
     Result<> control_live_update(Request& r, const Strings& args);
+    Result<> control_stream_version(Request& r, const Strings& args);
     std::string lu_set_binary(const Connection& c, std::string_view file);
     Result<> lu_start(Request& r, const Strings& args);
     std::string lu_abort();
@@ -219,6 +220,7 @@ private:
     int listener_fd_ = -1;
     bool resume_input_ = false;       // a live update ended without exec: serve held input
     std::uint64_t live_updates_ = 0;  // updates this store went through
+    std::uint32_t lu_stream_version_;  // what an update writes unless -s -v says
 };
 
 }  // namespace xs::daemon

@@ -15,8 +15,9 @@ namespace xs::daemon {
 
 // ---------------------------------------------------------------- pure rules
 
-std::optional<StartOptions> parse_start(const Strings& args) {
+std::optional<StartOptions> parse_start(const Strings& args, std::uint32_t version) {
     StartOptions o;
+    o.version = version;
     if (args.count > Strings::kMax) return std::nullopt;
     for (std::size_t i = 1; i < args.count; ++i) {
         std::string_view a = args[i];
@@ -81,6 +82,23 @@ Result<> Daemon::control_live_update(Request& r, const Strings& args) {
     return fail(EINVAL);
 }
 
+// CONTROL live-update-stream [1|2]: the stream version the next updates
+// write unless their -s says -v. Xen 4.17's xenstore-control never sends -v,
+// and Xen 4.17's xenstored reads only version 1: this is how an operator
+// moves such a host back to the C daemon.
+Result<> Daemon::control_stream_version(Request& r, const Strings& args) {
+    if (args.count == 0) {
+        set_text(r.out, std::to_string(lu_stream_version_));
+        return {};
+    }
+    auto v = args.count == 1 ? parse_u32(args[0]) : std::nullopt;
+    if (!v || *v == 0 || *v > migration::kVersion2) return fail(EINVAL);
+    lu_stream_version_ = *v;
+    log::info("live update: the next updates write stream version %u", *v);
+    set_text(r.out, "OK");
+    return {};
+}
+
 std::string Daemon::lu_set_binary(const Connection& c, std::string_view file) {
     std::string path(file);
     log::info("live update: binary %s", path.c_str());
@@ -104,7 +122,7 @@ std::string Daemon::lu_abort() {
 }
 
 Result<> Daemon::lu_start(Request& r, const Strings& args) {
-    std::optional<StartOptions> o = parse_start(args);
+    std::optional<StartOptions> o = parse_start(args, lu_stream_version_);
     if (!o) return fail(EINVAL);
     log::info("live update: start, force=%d, timeout=%u s, stream version %u", o->force, o->timeout_s, o->version);
     if (!lu_ || lu_->owner != r.conn.id() || lu_->phase != LiveUpdateSession::Phase::Prepared) {

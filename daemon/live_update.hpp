@@ -22,7 +22,9 @@ struct StartOptions {
     unsigned timeout_s = 0;    // -t: how long to wait for transactions (version 1 only)
     std::uint32_t version = 2; // -v: stream version to write (what the next daemon reads)
 };
-std::optional<StartOptions> parse_start(const Strings& args);
+// `version` is the daemon's default (--live-update-stream, CONTROL
+// live-update-stream).
+std::optional<StartOptions> parse_start(const Strings& args, std::uint32_t version);
 
 // The new process's argv: the binary, then either the tokens of `cmdline`
 // (split on spaces and tabs) or the current arguments without argv[0],

@@ -95,8 +95,7 @@ Decoded<void> fixed(const Body& b, std::uint64_t size) {
 }
 
 // Permission specifiers: u8 access char, u8 flags, u16 domid.
-Decoded<void> perms(const Body& b, std::uint64_t off, std::uint64_t count, std::vector<store::PermEntry>& out,
-                    std::string_view what = "permission") {
+Decoded<void> perms(const Body& b, std::uint64_t off, std::uint64_t count, std::vector<store::PermEntry>& out) {
     for (std::uint64_t i = 0; i < count; ++i, off += 4) {
         store::PermEntry e;
         switch (b.get<std::uint8_t>(off)) {
@@ -104,17 +103,16 @@ Decoded<void> perms(const Body& b, std::uint64_t off, std::uint64_t count, std::
         case 'r': e.access = store::kAccessRead; break;
         case 'w': e.access = store::kAccessWrite; break;
         case 'b': e.access = store::kAccessBoth; break;
-        default: return problem(what, " ", i, ": unknown access ", hex(b.get<std::uint8_t>(off), 2));
+        default: return problem("permission ", i, ": unknown access ", hex(b.get<std::uint8_t>(off), 2));
         }
         std::uint8_t flags = b.get<std::uint8_t>(off + 1);
-        if (flags & ~0x01) return problem(what, " ", i, ": unknown flags ", hex(flags, 2));
+        if (flags & ~0x01) return problem("permission ", i, ": unknown flags ", hex(flags, 2));
         e.ignore = flags & 0x01;
         e.domid = b.get<std::uint16_t>(off + 2);
         out.push_back(e);
     }
     return {};
 }
-
 
 // ---- Xen's records ----
 

@@ -4,7 +4,9 @@
 // Lenient where Xen's design says so: unknown record types come back as
 // UnknownRecord (the caller skips them), padding is skipped whether or not
 // a record's length includes it (the C daemon counts it, the design does
-// not), fields a version does not define are ignored. Strict where
+// not), fields a version does not define are ignored, and the C daemon's
+// misplaced WATCH_DATA_EXTENDED strings are accepted (depth unlimited;
+// docs/migration-stream.md). Strict where
 // corruption would hurt: a truncated header or record, a length past the
 // end, a string without its NUL, counts that do not fit the record, bytes
 // after END, or no END at all are errors naming the record and its offset.

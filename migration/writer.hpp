@@ -61,7 +61,9 @@ public:
     const WriterOptions& options() const { return opts_; }
     bool big_endian() const { return big_; }
     std::size_t size() const { return out_.size(); }
-    // Room for `bytes` more bytes (a caller that knows the store's size).
+    // Room for `bytes` more bytes. A caller streaming a big store should
+    // reserve: growing the buffer costs more than encoding into it (copies,
+    // and touching twice the memory; tests/migration/speed.cpp measures it).
     void reserve(std::size_t bytes) { out_.reserve(out_.size() + bytes); }
     // Why the first refused record was refused; empty if none was.
     const std::string& error() const { return error_; }

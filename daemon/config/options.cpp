@@ -29,6 +29,7 @@ enum LongOnly : int {
     kEventQueue,
     kWriteRate,
     kWriteBurst,
+    kLiveUpdateStream,
 };
 
 // Leading ':' makes getopt report a missing argument as ':' and stay quiet.
@@ -67,6 +68,7 @@ const option kLongOptions[] = {
     {"event-queue", required_argument, nullptr, kEventQueue},
     {"write-rate", required_argument, nullptr, kWriteRate},
     {"write-burst", required_argument, nullptr, kWriteBurst},
+    {"live-update-stream", required_argument, nullptr, kLiveUpdateStream},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -210,6 +212,15 @@ struct Parser {
         field = text;
     }
 
+    void set_stream_version(const char* text) {
+        auto v = parse_decimal(text, 2);
+        if (!v || *v == 0) {
+            error = invalid_value("--live-update-stream", text) + " (1 or 2)";
+            return;
+        }
+        cfg.live_update_stream = static_cast<std::uint32_t>(*v);
+    }
+
     void handle(int opt, const char* arg);
 };
 
@@ -248,6 +259,7 @@ void Parser::handle(int opt, const char* arg) {
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
     case kWriteRate: set_rate(cfg.write_rate, "--write-rate", arg); break;
     case kWriteBurst: set_count(cfg.write_burst, "--write-burst", arg); break;
+    case kLiveUpdateStream: set_stream_version(arg); break;
     default: error = "internal error: unhandled option"; break;
     }
 }
@@ -319,7 +331,11 @@ A xenstore daemon for Xen, compatible with xenstored's protocol and options.
   -D, --no-domain-init     do not introduce dom0 at start (sockets only)
   -K, --keep-orphans       keep a dead domain's nodes (owner becomes dom0)
   -V, --verbose            log debug messages
-  -U, --live-update        restore the state of a live update (reserved)
+  -U, --live-update        restore the state of a live update (set by the
+                           live update itself, not by hand)
+      --live-update-stream V  the migration stream version a live update
+                           writes unless its -s says -v (default 2; 1 for
+                           Xen 4.17's xenstored)
   -P, --output-pid         print the daemon's pid on stdout once it runs
       --socket PATH        listen on PATH (default $XENSTORED_PATH, else
                            $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket)

@@ -24,7 +24,8 @@ struct Config {
     unsigned watch_event_timeout_s = kDefaultWatchEventTimeout;  // -w watch-event=S (0 disables)
     bool keep_orphans = false;         // -K
     bool verbose = false;              // -V (log level debug)
-    bool live_update = false;          // -U (restore from state; reserved)
+    bool live_update = false;          // -U: start from a live update's state
+    std::uint32_t live_update_stream = 2;  // --live-update-stream: version written unless -s -v says
     bool output_pid = false;           // -P (4.17: print the daemon's pid on stdout)
     std::string rundir;                // $XENSTORED_RUNDIR or /var/run/xenstored
     std::string socket_path;           // --socket PATH, else $XENSTORED_PATH, else <rundir>/socket

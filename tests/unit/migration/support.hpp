@@ -85,6 +85,18 @@ std::optional<ParseError> for_each_record(std::string_view stream, F f) {
 // The error a stream gives (describe()), or "" if it reads to END.
 std::string stream_error(std::string_view stream);
 
+// One record of every type (several of some: ring and socket connections,
+// committed, pending and deleted nodes, watches with and without depth).
+std::vector<Record> sample_records(Keep& keep);
+
+// What a reader gives back for `records` written with `opts`: version 1
+// drops transactions, pending nodes, watch depths and domain features; a
+// length that counts the padding gives unknown records their padding.
+std::vector<Record> as_read_back(std::span<const Record> records, WriterOptions opts, Keep& keep);
+
+// Reads `stream` and checks that its records equal `expected` (doctest).
+void check_records(std::string_view stream, std::span<const Record> expected);
+
 // The stream `w` makes from `records`.
 std::string write_stream(WriterOptions opts, std::span<const Record> records);
 
