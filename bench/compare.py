@@ -9,7 +9,7 @@ each daemon, each placement (same-cpu, split) and each job starts the daemon
 fresh on its own fake-Xen host, runs xstore-bench against it and keeps the
 JSON lines. See docs/benchmarks.md ("Comparing daemons").
 
-  bench/compare.py                 the full comparison (about 15 minutes on 2 cores, plus the build)
+  bench/compare.py                 the full comparison (about 40 minutes on 2 cores, plus the build)
   bench/compare.py --quick         one repetition, smaller sizes (a few minutes)
   bench/compare.py --only watch-100k --daemons xenstored --update
                                 re-run one part and merge it into the kept data
