@@ -4,6 +4,7 @@
 // unique, and a transaction's pending nodes must apply to the committed
 // tree. Unknown record types and unknown names are skipped.
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <map>
 #include <set>
@@ -279,7 +280,16 @@ Parsed<void> Decoder::on(const XsTransaction& x) {
     store::Transaction::Image& img = s_.connections[(*slot)->conn].transactions[(*slot)->tx].image;
     img.failure = x.failure;
     img.changed = x.flags & XsTransaction::kFlagChanged;
-    for (const XsTransaction::Delta& d : x.deltas) img.deltas.add(d.domid, static_cast<std::int32_t>(d.nodes), d.bytes);
+    // Net changes of one transaction: one per owner, and within what a
+    // store can hold (the daemon adds them to its accounts).
+    constexpr std::int64_t kMaxBytes = std::int64_t{1} << 48;
+    std::set<DomId> owners;
+    for (const XsTransaction::Delta& d : x.deltas) {
+        if (!owners.insert(d.domid).second) return bad("two deltas for one owner in a transaction log");
+        if (d.nodes < INT32_MIN || d.nodes > INT32_MAX || d.bytes < -kMaxBytes || d.bytes > kMaxBytes)
+            return bad("a transaction's net change is out of range");
+        img.deltas.add(d.domid, static_cast<std::int32_t>(d.nodes), d.bytes);
+    }
     for (const XsTransaction::Entry& e : x.entries) {
         if (e.kind > static_cast<std::uint8_t>(store::ReadKind::Perms)) return bad("unknown read kind in a log entry");
         store::Transaction::Logged l{static_cast<store::Transaction::Op>(e.op), e.need,

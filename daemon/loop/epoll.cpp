@@ -1,5 +1,6 @@
 // The epoll backend: creation and the EventLoop calls. The turn itself is in
 // epoll_submit.cpp and epoll_deliver.cpp.
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -37,6 +38,10 @@ EpollLoop::~EpollLoop() {
 }
 
 void EpollLoop::add_listener(int fd) {
+    // accept4() is called until EAGAIN: on a blocking listener (one handed
+    // down by another program, say) the last call would block the daemon.
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     Listener l;
     l.fd = fd;
     listeners_.add(std::move(l));
@@ -60,6 +65,33 @@ int EpollLoop::release_socket(ConnId id) {
     conns_.retire(i);
     conns_.release(i);  // results still pending for it carry the old generation
     return fd;
+}
+
+void EpollLoop::quiesce() {
+    if (quiescing_) return;
+    quiescing_ = true;
+    for (std::uint32_t i = 0; i < conns_.size(); ++i) {
+        if (conns_.state(i) != SlotTable<Conn>::State::live) continue;
+        Conn& c = conns_[i];
+        if (c.send_waiting) {
+            // Nothing is in the kernel's hands: what was written so far is
+            // all the peer gets from this send.
+            c.send_waiting = false;
+            post(Pending{Pending::What::sent, conn_tag(i), c.out.written()});
+        }
+        mark_dirty(i);  // prepare() takes the fd out of the epoll set
+    }
+}
+
+void EpollLoop::resume() {
+    if (!quiescing_) return;
+    quiescing_ = false;
+    mark_all_dirty();  // prepare() writes remembered sends and registers again
+}
+
+void EpollLoop::mark_all_dirty() {
+    for (std::uint32_t i = 0; i < conns_.size(); ++i)
+        if (conns_.state(i) == SlotTable<Conn>::State::live) mark_dirty(i);
 }
 
 void EpollLoop::watch_readable(int fd, int token) {

@@ -19,6 +19,7 @@ void EpollLoop::deliver_pending() {
                 client_->on_readable(w->token);
             continue;
         }
+        --io_results_;  // delivered, or moot for a closed connection
         Conn* c = conns_.find(p.target.index, p.target.gen);
         if (!c || c->hung_up) continue;
         if (p.what == Pending::What::sent) client_->on_sent(c->id, p.n);
@@ -46,7 +47,7 @@ void EpollLoop::listener_ready(Tag t) {
     Listener* l = listeners_.find(t.index, t.gen);
     if (!l) return;
     int listener_fd = l->fd;
-    for (int k = 0; k < kMaxAcceptsPerWakeup; ++k) {
+    for (int k = 0; k < kMaxAcceptsPerWakeup && !quiescing_; ++k) {
         int fd = ::accept4(listener_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             serve_accepted(listener_fd, fd);
@@ -89,7 +90,8 @@ void EpollLoop::conn_ready(Tag t, std::uint32_t events) {
 void EpollLoop::read_ready(Tag t) {
     for (int k = 0; k < kMaxReadsPerWakeup; ++k) {
         Conn* c = conns_.find(t.index, t.gen);
-        if (!c || c->hung_up || !c->reading) return;  // the daemon may change its mind
+        // The daemon may change its mind, or start quiescing, in a callback.
+        if (!c || c->hung_up || !c->reading || quiescing_) return;
         ssize_t n = ::recv(c->fd, recv_buf_.data(), recv_buf_.size(), MSG_DONTWAIT);
         if (n > 0) {
             client_->on_receive(c->id, {recv_buf_.data(), static_cast<std::size_t>(n)});

@@ -48,10 +48,9 @@ public:
     void send(ConnId id, std::span<const iovec> iov) override { book_send(id, iov); }
     void close_socket(ConnId id) override;
     int release_socket(ConnId id) override;
-    // Placeholders until the live-update support lands in the backends.
-    void quiesce() override {}
-    bool quiet() const override { return true; }
-    void resume() override {}
+    void quiesce() override;
+    bool quiet() const override { return quiescing_ && io_results_ == 0; }
+    void resume() override;
     void watch_readable(int fd, int token) override;
     void unwatch(int fd) override;
     void set_deadline(std::optional<Clock::time_point> when) override { deadline_.set(when); }
@@ -86,6 +85,7 @@ private:
     void update_listener(std::uint32_t i);
     void wait();
     bool ctl(int op, int fd, std::uint32_t events, Tag tag);
+    void post(Pending p);
 
     // Delivery (epoll_deliver.cpp).
     void deliver_pending();
@@ -99,6 +99,7 @@ private:
 
     Tag conn_tag(std::uint32_t i) const { return Tag{Kind::recv, conns_.gen(i), i}; }
     std::optional<TimePoint> next_accept_retry() const;
+    void mark_all_dirty();
 
     int epfd_;
     std::vector<char> recv_buf_;
@@ -114,6 +115,11 @@ private:
     Deadline deadline_;
     LoopClient* client_ = nullptr;
     bool stopping_ = false;
+    // Live update: while quiescing, the loop makes no accept, recv or send
+    // call. io_results_ counts the sent and hangup results posted and not
+    // yet delivered, so quiet() costs nothing.
+    bool quiescing_ = false;
+    std::size_t io_results_ = 0;
 };
 
 }  // namespace xs::daemon::loop

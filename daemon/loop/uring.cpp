@@ -100,6 +100,23 @@ int UringLoop::release_socket(ConnId id) {
     return fd;
 }
 
+void UringLoop::quiesce() {
+    if (quiescing_) return;
+    quiescing_ = true;
+    mark_all_dirty();  // prepare() cancels what each connection has armed
+}
+
+void UringLoop::resume() {
+    if (!quiescing_) return;
+    quiescing_ = false;
+    mark_all_dirty();  // prepare() arms receives and remembered sends again
+}
+
+void UringLoop::mark_all_dirty() {
+    for (std::uint32_t i = 0; i < conns_.size(); ++i)
+        if (conns_.state(i) == SlotTable<Conn>::State::live) mark_dirty(i);
+}
+
 void UringLoop::watch_readable(int fd, int token) {
     // Watching an fd again starts afresh: it may be a new file that reuses
     // the number, and the armed poll belongs to the old one.
@@ -129,6 +146,7 @@ void UringLoop::run(LoopClient& client) {
     while (!stopping_) {
         prepare();
         wait();
+        catch_up();
         deadline_.expire(Clock::now());
         deliver();
         client_->on_turn_end();

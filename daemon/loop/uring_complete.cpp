@@ -54,7 +54,7 @@ void UringLoop::accept_done(Tag t, const Completion& c) {
     }
     int listener_fd = l->fd;
     if (is_final(c.flags)) {
-        l->armed = false;  // prepare() arms it again
+        set_armed(l->armed, false);  // prepare() arms it again, unless quiescing
         if (c.res < 0 && !accept_error_is_transient(-c.res) && c.res != -ECANCELED)
             l->retry_at = Clock::now() + kAcceptRetryDelay;
     }
@@ -74,7 +74,7 @@ void UringLoop::recv_done(Tag t, const Completion& c) {
     if (t.index >= conns_.size()) return;
     Conn& slot = conns_[t.index];
     if (is_final(c.flags) && c.user_data == slot.recv_tag) {
-        slot.recv_armed = false;
+        set_armed(slot.recv_armed, false);
         slot.recv_cancelled = false;
     }
     auto bid = buffer_of(c.flags);
@@ -96,10 +96,13 @@ void UringLoop::recv_done(Tag t, const Completion& c) {
 void UringLoop::send_done(Tag t, const Completion& c) {
     if (t.index >= conns_.size()) return;
     Conn& slot = conns_[t.index];
-    if (c.user_data == slot.send_tag) slot.send_armed = false;
+    if (c.user_data == slot.send_tag) set_armed(slot.send_armed, false);
     Conn* conn = conns_.find(t.index, t.gen);
     if (conn && !conn->hung_up) {
-        if (c.res >= 0) client_->on_sent(conn->id, static_cast<std::size_t>(c.res));
+        // Only quiesce() cancels the send of a live connection. A cancelled
+        // sendmsg has copied nothing: a partial write would have completed.
+        if (c.res == -ECANCELED) client_->on_sent(conn->id, 0);
+        else if (c.res >= 0) client_->on_sent(conn->id, static_cast<std::size_t>(c.res));
         else hang_up(t.index);
     }
     settle(t.index);

@@ -36,6 +36,7 @@ struct UringConn {
     bool recv_cancelled = false;  // ... and a cancel for it is on its way
     bool send_queued = false;     // send() called, not yet submitted
     bool send_armed = false;      // sendmsg submitted, no completion yet
+    bool send_cancelled = false;  // ... and quiesce() sent a cancel for it
     std::uint64_t recv_tag = 0;
     std::uint64_t send_tag = 0;
     SendBuffer out;  // the kernel reads its msghdr until send_armed clears
@@ -56,10 +57,9 @@ public:
     void send(ConnId id, std::span<const iovec> iov) override { book_send(id, iov); }
     void close_socket(ConnId id) override;
     int release_socket(ConnId id) override;
-    // Placeholders until the live-update support lands in the backends.
-    void quiesce() override {}
-    bool quiet() const override { return true; }
-    void resume() override {}
+    void quiesce() override;
+    bool quiet() const override { return quiescing_ && armed_ == 0; }
+    void resume() override;
     void watch_readable(int fd, int token) override;
     void unwatch(int fd) override;
     void set_deadline(std::optional<Clock::time_point> when) override { deadline_.set(when); }
@@ -70,7 +70,8 @@ private:
     using Conn = UringConn;
     struct Listener {
         int fd = -1;
-        bool armed = false;
+        bool armed = false;      // a multishot accept has not ended yet
+        bool cancelled = false;  // ... and quiesce() sent a cancel for it
         std::optional<TimePoint> retry_at;
     };
     struct Watch {
@@ -96,9 +97,13 @@ private:
     void arm_send(std::uint32_t i);
     void arm_accept(std::uint32_t i);
     void arm_poll(std::uint32_t i);
+    void set_armed(bool& flag, bool armed);
     void prepare();
+    void prepare_listener(std::uint32_t i);
     void reconcile(std::uint32_t i);
+    void stand_down(std::uint32_t i);
     void wait();
+    void catch_up();  // while quiescing: every completion the kernel has ready
     void submit_prepared();
     void harvest();
 
@@ -114,6 +119,7 @@ private:
     void settle(std::uint32_t i);
 
     std::optional<TimePoint> next_accept_retry() const;
+    void mark_all_dirty();
 
     io_uring ring_{};
     bool ring_ready_ = false;
@@ -128,6 +134,11 @@ private:
     Deadline deadline_;
     LoopClient* client_ = nullptr;
     bool stopping_ = false;
+    // Live update: while quiescing, nothing new is armed. armed_ counts the
+    // accepts, receives and sends whose final completion has not been
+    // delivered yet (of closed connections too), so quiet() costs nothing.
+    bool quiescing_ = false;
+    std::size_t armed_ = 0;
 };
 
 }  // namespace xs::daemon::loop

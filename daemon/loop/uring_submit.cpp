@@ -71,7 +71,7 @@ void UringLoop::arm_recv(std::uint32_t i) {
     sqe->buf_group = buffers_.group();
     c.recv_tag = encode(Tag{Kind::recv, conns_.gen(i), i});
     io_uring_sqe_set_data64(sqe, c.recv_tag);
-    c.recv_armed = true;
+    set_armed(c.recv_armed, true);
     c.recv_cancelled = false;
 }
 
@@ -82,7 +82,8 @@ void UringLoop::arm_send(std::uint32_t i) {
     c.send_tag = encode(Tag{Kind::send, conns_.gen(i), i});
     io_uring_sqe_set_data64(sqe, c.send_tag);
     c.send_queued = false;
-    c.send_armed = true;
+    set_armed(c.send_armed, true);
+    c.send_cancelled = false;
 }
 
 void UringLoop::arm_accept(std::uint32_t i) {
@@ -90,7 +91,8 @@ void UringLoop::arm_accept(std::uint32_t i) {
     io_uring_sqe* sqe = next_sqe();
     io_uring_prep_multishot_accept(sqe, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     io_uring_sqe_set_data64(sqe, encode(Tag{Kind::listener, listeners_.gen(i), i}));
-    l.armed = true;
+    set_armed(l.armed, true);
+    l.cancelled = false;
     l.retry_at.reset();
 }
 
@@ -106,10 +108,21 @@ void UringLoop::arm_poll(std::uint32_t i) {
     w.armed = true;
 }
 
+void UringLoop::set_armed(bool& flag, bool armed) {
+    if (flag == armed) return;
+    flag = armed;
+    if (armed) ++armed_;
+    else --armed_;
+}
+
 void UringLoop::reconcile(std::uint32_t i) {
     Conn& c = conns_[i];
     c.dirty = false;
     if (conns_.state(i) != SlotTable<Conn>::State::live) return;
+    if (quiescing_) {
+        stand_down(i);  // a queued send and a wanted receive wait for resume()
+        return;
+    }
     if (c.send_queued) arm_send(i);
     if (c.hung_up) return;
     if (c.reading && !c.recv_armed) {
@@ -120,15 +133,41 @@ void UringLoop::reconcile(std::uint32_t i) {
     }
 }
 
+void UringLoop::stand_down(std::uint32_t i) {
+    // Live update: the final completions of both cancels tell what reached
+    // the daemon and the peer; the rest stays in the socket buffers.
+    Conn& c = conns_[i];
+    if (c.recv_armed && !c.recv_cancelled) {
+        cancel(c.recv_tag);
+        c.recv_cancelled = true;
+    }
+    if (c.send_armed && !c.send_cancelled) {
+        cancel(c.send_tag);
+        c.send_cancelled = true;
+    }
+}
+
+void UringLoop::prepare_listener(std::uint32_t i) {
+    Listener& l = listeners_[i];
+    if (listeners_.state(i) != SlotTable<Listener>::State::live) return;
+    if (quiescing_) {
+        // Connections accepted before the cancel still come with
+        // completions; the others stay in the backlog.
+        if (l.armed && !l.cancelled) {
+            cancel(encode(Tag{Kind::listener, listeners_.gen(i), i}));
+            l.cancelled = true;
+        }
+        return;
+    }
+    if (l.armed) return;
+    if (l.retry_at && *l.retry_at > Clock::now()) return;  // backing off
+    arm_accept(i);
+}
+
 void UringLoop::prepare() {
     for (std::size_t k = 0; k < dirty_.size(); ++k) reconcile(dirty_[k]);
     dirty_.clear();
-    for (std::uint32_t i = 0; i < listeners_.size(); ++i) {
-        Listener& l = listeners_[i];
-        if (listeners_.state(i) != SlotTable<Listener>::State::live || l.armed) continue;
-        if (l.retry_at && *l.retry_at > Clock::now()) continue;  // backing off
-        arm_accept(i);
-    }
+    for (std::uint32_t i = 0; i < listeners_.size(); ++i) prepare_listener(i);
     for (std::uint32_t i = 0; i < watches_.size(); ++i) {
         Watch& w = watches_[i];
         if (watches_.state(i) == SlotTable<Watch>::State::live && !w.armed && !w.failed)
@@ -138,6 +177,7 @@ void UringLoop::prepare() {
 
 std::optional<TimePoint> UringLoop::next_accept_retry() const {
     std::optional<TimePoint> when;
+    if (quiescing_) return when;  // no accept is armed until resume()
     for (std::uint32_t i = 0; i < listeners_.size(); ++i)
         when = earliest(when, listeners_[i].retry_at);
     return when;
@@ -169,6 +209,21 @@ void UringLoop::wait() {
         r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, when ? &ts : nullptr, nullptr);
     } while (r == -EINTR && io_uring_cq_ready(&ring_) == 0);
     if (!wait_result_ok(r)) die("io_uring_submit_and_wait_timeout", -r);
+}
+
+void UringLoop::catch_up() {
+    // With deferred task running, one io_uring_enter posts only a few dozen
+    // completions (20 on Linux 6.x) and leaves the rest for later waits:
+    // with thousands of cancels, quiet() would take as many turns. Ask
+    // again while that brings completions (at most once per armed
+    // operation, should a socket keep producing).
+    if (!quiescing_) return;
+    for (std::size_t k = 0; k < armed_; ++k) {
+        harvest();  // into this turn's batch; an empty queue cannot overflow
+        int r = io_uring_get_events(&ring_);
+        if (!wait_result_ok(r)) die("io_uring_get_events", -r);
+        if (io_uring_cq_ready(&ring_) == 0) return;
+    }
 }
 
 void UringLoop::harvest() {

@@ -77,3 +77,30 @@ TEST_CASE("expired events are dropped, replies and partly written events never")
     // The dropped event no longer blocks an identical new one.
     CHECK(q.push_event("/old\0t\0"s, future, 7));
 }
+
+TEST_CASE("messages put back after a live update: the partly written rest first, events merge as before") {
+    OutQueue q;
+    std::string event;
+    wire::append_message(event, wire::Header{wire::kWatchEvent, 0, 0, 0}, "/a\0tok\0"s);
+    q.restore(event.substr(5), false, 0xFFFF, {}, true);   // the unsent rest of an event
+    q.restore(event, false, 7, {}, false);                 // a whole one, caused by domain 7
+    std::string reply;
+    wire::append_message(reply, wire::Header{wire::kRead, 3, 0, 0}, "v");
+    q.restore(reply, true, 0xFFFF, {}, false);
+    CHECK(q.messages() == 3);
+    CHECK(q.replies() == 1);
+    CHECK(q.events() == 2);
+    CHECK(q.bytes() == event.size() - 5 + event.size() + reply.size());
+    // The whole event is waiting unsent: the same one again is merged; the
+    // partial one never counted for that.
+    CHECK(!q.push_event("/a\0tok\0"s, {}, 0xFFFF));
+    std::vector<DomId> sources;
+    std::vector<std::size_t> sent;
+    q.for_each([&](const OutMsg& m, std::size_t s) {
+        sources.push_back(m.source);
+        sent.push_back(s);
+    });
+    CHECK(sources == std::vector<DomId>{0xFFFF, 7, 0xFFFF});
+    CHECK(sent == std::vector<std::size_t>{0, 0, 0});
+    CHECK(drain(q, 3) == event.substr(5) + event + reply);
+}

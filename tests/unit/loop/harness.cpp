@@ -158,6 +158,16 @@ bool Recorder::run_until(const std::function<bool()>& done, std::chrono::seconds
     return ok;
 }
 
+void Recorder::run_for(std::chrono::milliseconds d) {
+    give_up_ = Clock::now() + d;  // the turn ending then is the last one
+    done_ = [this] { return Clock::now() >= give_up_; };
+    stop_after_ = -1;
+    loop_.set_deadline(give_up_);
+    loop_.run(*this);
+    done_ = nullptr;
+    loop_.set_deadline(std::nullopt);
+}
+
 void Recorder::run_turns(int n) {
     if (n <= 0) return;
     stop_after_ = n;

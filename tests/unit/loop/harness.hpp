@@ -79,6 +79,8 @@ public:
     bool run_until(const std::function<bool()>& done, std::chrono::seconds limit = 10s);
     // Runs `n` turns, each started at once by a deadline in the past.
     void run_turns(int n);
+    // Runs turns for `d` of wall-clock time, each started by whatever comes.
+    void run_for(std::chrono::milliseconds d);
     // Echo mode: true once everything received on `id` was sent back.
     bool echoed_all(ConnId id) const;
 

@@ -377,6 +377,28 @@ TEST_CASE("records that contradict each other are refused with the record and it
     }
 }
 
+TEST_CASE("a transaction log's net changes must be one per owner and in range") {
+    State s = small_state();
+    std::string good = *encode(s);
+    int log = record_index(good, RecordType::XsTransaction);
+    REQUIRE(log > 0);
+    XsTransaction::Delta twice[] = {{3, 1, 10}, {3, 1, 10}};
+    XsTransaction::Delta huge[] = {{3, 1, std::int64_t{1} << 62}};
+    XsTransaction::Delta many_nodes[] = {{3, std::int64_t{1} << 40, 1}};
+    for (auto [deltas, message] : {std::pair{std::span<const XsTransaction::Delta>(twice), "two deltas for one owner"},
+                                   std::pair{std::span<const XsTransaction::Delta>(huge), "out of range"},
+                                   std::pair{std::span<const XsTransaction::Delta>(many_nodes), "out of range"}}) {
+        CAPTURE(message);
+        XsTransaction x;
+        x.conn_id = 1;
+        x.tx_id = 1;
+        x.deltas = deltas;
+        Parsed<State> out = decode(replace_record(good, static_cast<std::size_t>(log), record(x)));
+        REQUIRE(!out);
+        CHECK(out.error().message.find(message) != std::string::npos);
+    }
+}
+
 TEST_CASE("a pending node that does not fit the committed tree is refused") {
     State s = small_state();
     std::string good = *encode(s);
