@@ -329,11 +329,13 @@ def main(argv):
     started = datetime.datetime.now().astimezone()
     records, wall = measure(args, bins)
     jobs_run = sorted({r["job"] for r in records})
+    # Per job, daemon and placement: what --update replaces, so the page can
+    # say which command measured each part.
     meta = {"commands": [command_line(argv)], "machine": machine(),
             "started": started.strftime("%Y-%m-%d %H:%M %Z"),
             "finished": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "wall_s": wall, "mode": args.mode, "notes": args.note,
-            "job_commands": {j: command_line(argv) for j in jobs_run}}
+            "job_commands": {cr.job_key(r): command_line(argv) for r in records}}
     if "xstored" in args.daemons and any(j.startswith("liveupdate") for j in jobs_run):
         meta["migration"] = run_migration(bins, args.mode)
     if args.update and os.path.exists(os.path.join(args.data, cr.RESULTS_FILE)):

@@ -550,7 +550,8 @@ def live_update_intro(res):
                               interval=fmt(p.get("interval_ms", 0) / 1000))
 
 
-STREAM_NOTE = ("*Heap*: RssAnon before the first update and after the last (VmRSS is in the data; it drops "
+STREAM_NOTE = ("*Load*: the machine's load average (1 min) before the run; above 1, other processes competed "
+               "for the 2 CPUs while it ran. *Heap*: RssAnon before the first update and after the last (VmRSS is in the data; it drops "
                "at each update, as the new process has not yet touched the files it maps). *Stream*: xstored's migration stream for a store of that size, written and read in-process by "
                "`xstore-bench-migration` (pinned to CPU 0; see the table below): what a live update moves between "
                "the two processes besides the exec. The reference daemons' state files are their own formats and "
@@ -574,17 +575,18 @@ def live_update_row(res, meta, daemon, placement, nodes):
     why = c.failure() if c else None
     row = [DAEMON_TITLE.get(daemon, daemon), placement, fmt(nodes)]
     if c is None or why:
-        return row + [why or "not run"] + ["-"] * 6
+        return row + [why or "not run"] + ["-"] * 7
     mib = [c.get(k) / 1024 if c.get(k) is not None else None for k in ("rss_anon_before_kib", "rss_anon_after_kib")]
     m = migration_row(meta, nodes) if daemon == "xstored" else None
     stream = [fmt(m["stream_bytes"] / 1e6), f"{fmt(m['encode_mb_s'])} / {fmt(m['decode_mb_s'])}"] if m else ["-", "-"]
     return row + [_worst(c, "gap_max_ms", "gap_max_max_ms"), _worst(c, "gap_p50_ms", "gap_p50_max_ms"),
-                  _worst(c, "s_to_ok_ms", "s_to_ok_max_ms"), f"{fmt(mib[0])} → {fmt(mib[1])}"] + stream + [c.reps()]
+                  _worst(c, "s_to_ok_ms", "s_to_ok_max_ms"), f"{fmt(mib[0])} → {fmt(mib[1])}"] + stream + \
+        [c.reps(), fmt(c.get("loadavg"))]
 
 
 def live_update_table(res, meta):
     header = ["daemon", "placement", "nodes", "downtime max ms", "downtime median ms", "-s to OK ms",
-              "heap (RssAnon) before → after MiB", "stream MB", "encode / decode MB/s", "runs ok"]
+              "heap (RssAnon) before → after MiB", "stream MB", "encode / decode MB/s", "runs ok", "load"]
     rows = []
     sizes = sorted({c.first["params"].get("nodes", 0) for k, c in res.cells.items() if k[2] == "liveupdate"})
     for nodes in sizes:
@@ -602,8 +604,16 @@ def migration_table(mig):
     return table(header, rows)
 
 
-def live_update_commands(meta):
-    cmds = sorted({c for j, c in meta.get("job_commands", {}).items() if j.startswith("liveupdate")})
+def job_key(rec):
+    """What one command measured and --update replaces: "job daemon placement"."""
+    return f"{rec.get('job')} {rec['daemon']} {rec['placement']}"
+
+
+def live_update_commands(res, meta):
+    """The commands that measured the live-update records, in the order they ran."""
+    by_key = meta.get("job_commands", {})
+    used = {by_key.get(job_key(r)) for r in res.records if r["workload"] == "liveupdate"}
+    cmds = [c for c in meta.get("commands", []) if c in used]
     return cmds or meta.get("commands", [])
 
 
@@ -611,7 +621,7 @@ def live_update_section(res, meta):
     if not any(k[2] == "liveupdate" for k in res.cells):
         return []
     out = ["\n## Live update\n", live_update_intro(res),
-           "Measured with:\n", "```sh\n" + "\n".join(live_update_commands(meta)) + "\n```\n",
+           "Measured with:\n", "```sh\n" + "\n".join(live_update_commands(res, meta)) + "\n```\n",
            live_update_table(res, meta), "\n" + STREAM_NOTE]
     ttable, verdicts = targets_table(res, live_update_targets())
     out += ["\n### Targets\n", ttable]
