@@ -3,6 +3,7 @@
 // fresh loop adopts the sockets of a quiesced one.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -294,6 +295,67 @@ TEST_CASE_TEMPLATE("resume restores accepting, reading and a remembered send, tw
     ::close(theirs);
     ::close(theirs2);
     ::close(listener);
+}
+
+TEST_CASE_TEMPLATE("while quiescing, a new listener waits for resume; close and release work",
+                   TestType, LOOP_BACKENDS) {
+    MAKE_LOOP(loop);
+    auto [mine1, theirs1] = socket_pair();
+    auto [mine2, theirs2] = socket_pair();
+    loop->add_socket(1, mine1);
+    loop->add_socket(2, mine2);
+    Recorder rec(*loop);
+    rec.run_turns(2);
+    loop->quiesce();
+    run_until_quiet(*loop, rec);
+
+    int listener = unix_listener();
+    loop->add_listener(listener);
+    int client = connect_to(listener);
+    rec.close(1);
+    int fd = rec.release(2);
+    CHECK(fd == mine2);
+    rec.run_turns(3);
+    CHECK(loop->quiet());
+    CHECK(rec.accepted.empty());
+    CHECK(peer_closed(theirs1));
+    write_all(theirs2, "mine");
+    rec.run_turns(2);
+    CHECK(read_exact(fd, 4) == "mine");
+
+    loop->resume();
+    REQUIRE(rec.run_until([&] { return rec.accepted.size() == 1; }));
+    CHECK(rec.received.empty());
+    ::close(fd);
+    ::close(client);
+    ::close(theirs1);
+    ::close(theirs2);
+    ::close(listener);
+}
+
+TEST_CASE_TEMPLATE("watched fds and the deadline work while quiet", TestType, LOOP_BACKENDS) {
+    MAKE_LOOP(loop);
+    int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    REQUIRE(efd >= 0);
+    loop->watch_readable(efd, 7);
+    Recorder rec(*loop);
+    std::uint64_t one = 1;
+    rec.readable_hook = [&](int) { CHECK(::read(efd, &one, sizeof one) == sizeof one); };
+    loop->quiesce();
+    run_until_quiet(*loop, rec);
+    REQUIRE(::write(efd, &one, sizeof one) == sizeof one);
+    REQUIRE(rec.run_until([&] { return rec.readable[7] > 0; }));
+    // A deadline alone wakes a quiet loop.
+    rec.turn_hook = [&] { loop->stop(); };
+    int turns = rec.turns;
+    auto start = Clock::now();
+    loop->set_deadline(start + 20ms);
+    loop->run(rec);
+    CHECK(rec.turns == turns + 1);
+    CHECK(Clock::now() >= start + 20ms);
+    CHECK(loop->quiet());
+    loop->unwatch(efd);
+    ::close(efd);
 }
 
 namespace {
