@@ -171,6 +171,7 @@ private:
     bool updating() const { return lu_ && lu_->phase == LiveUpdateSession::Phase::Quiescing; }
     bool holds_transaction_start(const Connection& c) const;
     std::string lu_exec();
+    void lu_drain_input();
     Expected<std::string, std::string> write_state_file();
     std::size_t state_size_hint() const;
     // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----

@@ -238,10 +238,13 @@ void Daemon::lu_resume_input() {
     }
 }
 
-// While version 1 waits for transactions to end, a connection without one
-// may not start one (C daemon rule); the request waits in its input.
+// While a version-1 update waits for transactions to end (and until its
+// exec), a connection without one may not start one (C daemon rule); the
+// request waits in its input.
 bool Daemon::holds_transaction_start(const Connection& c) const {
-    if (!lu_ || lu_->phase != LiveUpdateSession::Phase::Waiting || c.transactions() != 0) return false;
+    if (!lu_ || lu_->phase == LiveUpdateSession::Phase::Prepared || lu_->start.version >= migration::kVersion2 ||
+        c.transactions() != 0)
+        return false;
     wire::Header h;
     return c.framer.peek(h) && h.type == wire::kTransactionStart;
 }

@@ -235,6 +235,7 @@ int run(const Config& cfg) {
         if (auto ok = log::trace_on(); !ok)
             log::error("cannot open trace file %s: %s", cfg.trace_file.c_str(), std::strerror(ok.error().code));
     }
+    for (const std::string& o : cfg.ignored) log::info("option %s has no effect", o.c_str());
     return cfg.live_update ? run_after_update(cfg) : run_fresh(cfg);
 }
 

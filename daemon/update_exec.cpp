@@ -100,8 +100,23 @@ Expected<std::string, std::string> Daemon::write_state_file() {
     return path;
 }
 
+// Before a version-1 stream: handle every complete request still waiting
+// in an input buffer (flow control may have held them back). Xen 4.17's
+// daemon restores such requests as delayed ones, which it handles after a
+// request that completes later from the same guest: their replies would
+// come out of order. A TRANSACTION_START held by the version-1 wait stays
+// held (with everything behind it).
+void Daemon::lu_drain_input() {
+    for (auto& [id, c] : conns_) {
+        wire::Framer::Message m;
+        while (!c->closing && !c->ignored && !holds_transaction_start(*c) && c->framer.next(m))
+            dispatch(*c, m.header, m.payload);
+    }
+}
+
 std::string Daemon::lu_exec() {
     if (stop_pending()) return "Cancelled: the daemon is stopping.";
+    if (lu_->start.version < migration::kVersion2) lu_drain_input();
     auto path = write_state_file();
     if (!path) return path.error();
     std::vector<std::string> args = update_argv(lu_->binary, lu_->cmdline, cfg_.argv);

@@ -34,9 +34,14 @@ int connect_unix_fd(const std::string& path) {
 }
 
 std::vector<std::string> daemon_argv(const TempDir& dir, const std::string& socket, const DaemonOptions& opts) {
-    std::vector<std::string> argv = {xstored_bin(), "-N", "--socket", socket};
-    std::string loop = opts.loop.empty() ? xstored_loop() : opts.loop;
-    if (!loop.empty()) argv.push_back("--event-loop=" + loop);
+    std::vector<std::string> argv = opts.launcher;
+    if (!opts.program.empty()) {
+        argv.insert(argv.end(), {opts.program, "-N"});
+    } else {
+        argv.insert(argv.end(), {xstored_bin(), "-N", "--socket", socket});
+        std::string loop = opts.loop.empty() ? xstored_loop() : opts.loop;
+        if (!loop.empty()) argv.push_back("--event-loop=" + loop);
+    }
     for (std::string a : opts.args) {
         for (std::size_t at; (at = a.find("{dir}")) != std::string::npos;) a.replace(at, 5, dir.path());
         argv.push_back(std::move(a));
@@ -58,7 +63,7 @@ std::string tail(const std::string& text, std::size_t max) {
 
 Daemon::Daemon(DaemonOptions opts)
     : dir_("xstored-integ"), socket_(dir_.file("socket")), stderr_file_(dir_.file("stderr.log")) {
-    if (xstored_bin().empty()) throw std::runtime_error("XSTORED_BIN is not set");
+    if (xstored_bin().empty() && opts.program.empty()) throw std::runtime_error("XSTORED_BIN is not set");
     SpawnOptions spawn;
     spawn.argv = daemon_argv(dir_, socket_, opts);
     // Keep every file the daemon might make (live-update state, ...) private.

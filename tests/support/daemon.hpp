@@ -24,6 +24,12 @@ struct DaemonOptions {
     std::vector<std::string> args;
     std::size_t stack_limit = 0;    // RLIMIT_STACK for the daemon; 0 = inherit
     std::string loop;               // event loop; "" = $XSTORED_LOOP
+    // Another daemon program (Xen's xenstored): started as `<program> -N
+    // <args>`, without xstored's own options. "" = $XSTORED_BIN.
+    std::string program;
+    // Run through this command first (e.g. {"xstore-fakexen", "exec", "--"},
+    // which execs the daemon in place: the pid stays the daemon's).
+    std::vector<std::string> launcher;
 
     static DaemonOptions with_args(std::vector<std::string> extra) {
         DaemonOptions o;

@@ -49,10 +49,14 @@ std::unique_ptr<Daemon> start_daemon(const std::string& host_dir, DaemonOptions 
     std::string libs = fakexen_libdir();
     if (const char* old = std::getenv("LD_LIBRARY_PATH"); old && *old) libs += std::string(":") + old;
     env.set("LD_LIBRARY_PATH", libs);
-    std::vector<std::string> args = {"--xsd-kva", host_dir + "/" + fakexen::kXsdKvaFile, "--xsd-port",
-                                     host_dir + "/" + fakexen::kXsdPortFile};
-    args.insert(args.end(), opts.args.begin(), opts.args.end());
-    opts.args = std::move(args);
+    // Through a launcher (xstore-fakexen exec) the daemon finds dom0's ring
+    // at the usual /proc/xen paths; started directly, it is told where.
+    if (opts.launcher.empty()) {
+        std::vector<std::string> args = {"--xsd-kva", host_dir + "/" + fakexen::kXsdKvaFile, "--xsd-port",
+                                         host_dir + "/" + fakexen::kXsdPortFile};
+        args.insert(args.end(), opts.args.begin(), opts.args.end());
+        opts.args = std::move(args);
+    }
     return std::make_unique<Daemon>(std::move(opts));
 }
 
