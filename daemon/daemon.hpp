@@ -174,6 +174,7 @@ private:
     void lu_drain_input();
     Expected<std::string, std::string> write_state_file();
     std::size_t state_size_hint() const;
+    std::string state_path() const;
     // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----
     migration::State export_state(std::uint32_t version);
     migration::Connection export_connection(const Connection& c);

@@ -3,6 +3,7 @@
 // of a live update) takes all of that from the previous daemon's state file
 // and the fds it left open.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,12 +12,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "daemon/config/log.hpp"
 #include "daemon/config/options.hpp"
 #include "daemon/config/pidfile.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/prefault.hpp"
 #include "migration/state.hpp"
 #include "transport/hypervisor.hpp"
 #include "transport/unix_listener.hpp"
@@ -129,29 +133,37 @@ int run_fresh(const Config& cfg) {
 
 // ---------------------------------------------------------------- -U
 
-// The whole file in one buffer of its size (the state of a big store is
-// tens of megabytes: no growing, no copying).
-std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    struct stat st;
-    std::optional<std::string> out;
-    if (::fstat(fd, &st) == 0) {
-        std::string buf(static_cast<std::size_t>(st.st_size), '\0');
-        std::size_t got = 0;
-        while (got < buf.size()) {
-            ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            got += static_cast<std::size_t>(n);
+// The state file, mapped (read-only, every page in place at once): the
+// state of a big store is tens of megabytes, and it sits in the page cache
+// already (the run directory is a tmpfs on a normal host).
+class MappedFile {
+public:
+    static std::optional<MappedFile> open(const std::string& path) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return std::nullopt;
+        struct stat st;
+        std::optional<MappedFile> out;
+        if (::fstat(fd, &st) == 0) {
+            std::size_t n = static_cast<std::size_t>(st.st_size);
+            void* p = n ? ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : nullptr;
+            if (p != MAP_FAILED) out.emplace(MappedFile(p, n));
         }
-        if (got == buf.size()) out = std::move(buf);
+        int e = errno;
+        ::close(fd);
+        errno = e;
+        return out;
     }
-    int e = errno;
-    ::close(fd);
-    errno = e;
-    return out;
-}
+    MappedFile(MappedFile&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(o.n_) {}
+    ~MappedFile() {
+        if (p_) ::munmap(p_, n_);
+    }
+    std::string_view bytes() const { return {static_cast<const char*>(p_), n_}; }
+
+private:
+    MappedFile(void* p, std::size_t n) : p_(p), n_(n) {}
+    void* p_;
+    std::size_t n_;
+};
 
 bool fd_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
 
@@ -171,15 +183,19 @@ bool fds_inherited(const migration::State& st) {
 }
 
 std::optional<migration::State> read_state(const Config& cfg, const std::string& path) {
-    std::optional<std::string> bytes = read_file(path);
-    if (!bytes) {
+    auto t0 = Clock::now();
+    std::optional<MappedFile> file = MappedFile::open(path);
+    if (!file) {
         log::error("live update: cannot read the state file %s: %s", path.c_str(), std::strerror(errno));
         return std::nullopt;
     }
     DomId priv = cfg.priv_domid.value_or(cfg.master_domid.value_or(0));
-    auto t0 = Clock::now();
-    migration::Parsed<migration::State> st = migration::decode(*bytes, priv);
-    log::info("live update: %zu bytes of state read in %.1f ms", bytes->size(),
+    // The nodes about to be made take about as much heap as the stream.
+    std::thread heap = grow_heap(file->bytes().size());
+    migration::Parsed<migration::State> st = migration::decode(file->bytes(), priv);
+    heap.join();
+    heap_back_to_normal();
+    log::info("live update: %zu bytes of state read in %.1f ms", file->bytes().size(),
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!st) {
         log::error("live update: the state file %s cannot be read: %s", path.c_str(), st.error().describe().c_str());

@@ -75,18 +75,23 @@ std::size_t Daemon::state_size_hint() const {
     return static_cast<std::size_t>(bytes + 16 * nodes) + out + 65536;
 }
 
-// The state file, or the reply that says why it could not be written.
+std::string Daemon::state_path() const { return cfg_.rundir + "/" + std::string(kStateFile); }
+
+// The state file, or the reply that says why it could not be written. The
+// buffer and the file come readied from -f on (UpdatePrep).
 Expected<std::string, std::string> Daemon::write_state_file() {
     auto t0 = Clock::now();
     migration::State st = export_state(lu_->start.version);
     auto t1 = Clock::now();
-    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, state_size_hint());
+    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, lu_->prep->take_buffer());
     if (!bytes) return unexpected("Dump error: " + bytes.error());
     auto t2 = Clock::now();
-    std::string path = cfg_.rundir + "/" + std::string(kStateFile);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::string path = state_path();
+    int fd = lu_->prep->take_file();
+    if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return unexpected(std::string("Dump state open error: ") + path + ": " + std::strerror(errno));
     Result<> ok = ::fchmod(fd, 0600) < 0 ? fail(errno) : write_all(fd, *bytes);
+    if (ok && ::ftruncate(fd, static_cast<off_t>(bytes->size())) < 0) ok = fail(errno);
     ::close(fd);
     if (!ok) {
         ::unlink(path.c_str());

@@ -97,11 +97,12 @@ struct State {
 
 // The stream for `state`, or why it cannot be written (input over 65535
 // bytes on a connection cannot be carried in a version-1 stream).
-// `size_hint`: the stream's expected size, reserved at once (a big store's
-// stream is tens of megabytes; growing it step by step copies it again and
-// again).
+// The stream is written into `buffer`'s memory: a caller that reserved
+// room for it (a big store's stream is tens of megabytes; growing it step
+// by step copies it again and again) and touched that room beforehand
+// spares the encoding both costs.
 Expected<std::string, std::string> encode(const State& state, const WriterOptions& opts = {},
-                                          std::size_t size_hint = 0);
+                                          std::string buffer = {});
 
 // The state in `stream`. `priv` owns "/" and the special nodes until the
 // stream says otherwise.

@@ -192,9 +192,8 @@ void add_domain(Writer& w, const Domain& d) {
 
 }  // namespace
 
-Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::size_t size_hint) {
-    Writer w(opts);
-    w.reserve(size_hint);
+Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::string buffer) {
+    Writer w(opts, std::move(buffer));
     add_global(w, s);
     std::uint32_t id = 0;
     for (const Connection& c : s.connections)
