@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
@@ -14,6 +15,7 @@ namespace {
 constexpr int kPopulateWrite = 23;           // MADV_POPULATE_WRITE (Linux 5.14), not in every libc header
 constexpr int kDefaultPad = 128 * 1024;      // glibc's M_TOP_PAD and M_TRIM_THRESHOLD defaults
 constexpr std::size_t kSmall = 64 * 1024;    // below the mmap threshold: served from the heap
+constexpr std::size_t kWorthIt = 1 << 20;    // below this, faults on first use cost little
 
 std::uintptr_t page_up(std::uintptr_t a) {
     std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
@@ -28,25 +30,20 @@ void populate(void* p, std::size_t n) {
     if (end <= begin) return;
     void* start = reinterpret_cast<void*>(begin);
     std::size_t len = end - begin;
-    // Large pages where the kernel offers them: fewer faults still.
+    // Large pages where the kernel offers them: fewer faults still. A
+    // kernel without MADV_POPULATE_WRITE (before 5.14) faults the pages on
+    // first use instead: touching them from here would race with the
+    // thread that is filling them.
     ::madvise(start, len, MADV_HUGEPAGE);
-    if (::madvise(start, len, kPopulateWrite) == 0) return;
-    std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    for (std::size_t off = 0; off < len; off += page) static_cast<volatile char*>(start)[off] = 0;
-}
-
-std::string touched_buffer(std::size_t bytes) {
-    std::string s;
-    s.reserve(bytes);
-    populate(s.data(), s.capacity());
-    return s;
+    ::madvise(start, len, kPopulateWrite);
 }
 
 std::thread grow_heap(std::size_t bytes) {
+    if (bytes < kWorthIt) return std::thread([] {});
     // The next growth of the heap takes `bytes` more at once, and nothing is
-    // given back meanwhile; a small allocation that needs the heap to grow
-    // makes it happen now.
-    ::mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<std::size_t>(bytes * 2, INT32_MAX)));
+    // given back meanwhile (not even when the probe below is freed); a
+    // small allocation that needs the heap to grow makes it happen now.
+    ::mallopt(M_TRIM_THRESHOLD, INT32_MAX);
     ::mallopt(M_TOP_PAD, static_cast<int>(std::min<std::size_t>(bytes, INT32_MAX)));
     // Bigger than the free room at the top of the heap, and served from the
     // heap (not mmap): then it must grow.

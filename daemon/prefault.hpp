@@ -7,18 +7,14 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
 #include <thread>
 
 namespace xs::daemon {
 
-// Make every page of [p, p + n) present and writable (MADV_POPULATE_WRITE,
-// or a write to each page where the kernel lacks it).
+// Make every page of [p, p + n) present and writable (MADV_POPULATE_WRITE;
+// nothing where the kernel lacks it). Never writes: another thread may be
+// filling those pages.
 void populate(void* p, std::size_t n);
-
-// Memory for a stream of about `bytes`: a buffer with that capacity, every
-// page present.
-std::string touched_buffer(std::size_t bytes);
 
 // The heap is about to grow by about `bytes` of small allocations (a
 // restored tree): grow it in one step and fault its new pages in from a
