@@ -89,6 +89,15 @@ struct State {
     std::vector<Connection> connections;
     std::vector<Domain> domains;
     std::uint64_t live_updates = 0;     // updates this store went through
+    // The reply to the request that started the live update ("OK", last in
+    // its connection's output): a process that rolls the update back
+    // replaces it with the reason.
+    struct HeldReply {
+        std::uint32_t conn = 0;  // index into `connections`
+        std::uint32_t req_id = 0;
+        friend bool operator==(const HeldReply&, const HeldReply&) = default;
+    };
+    std::optional<HeldReply> held_reply;
     MaxUsage global_max{};              // CONTROL quota max
     // Set by decode(): streams that came from xstored carry its records.
     bool from_xstored = false;

@@ -49,6 +49,10 @@ void add_global(Writer& w, const State& s) {
     Values v;
     v.add(std::string(names::kGeneration), s.generation);
     v.add(std::string(names::kLiveUpdates), s.live_updates);
+    if (s.held_reply) {
+        v.add(std::string(names::kHeldReplyConn), s.held_reply->conn + 1);
+        v.add(std::string(names::kHeldReplyReq), s.held_reply->req_id);
+    }
     v.add_max(s.global_max);
     std::vector<NamedValue64> view = v.view();
     w.add(XsGlobal{view});
