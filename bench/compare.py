@@ -9,12 +9,13 @@ each daemon, each placement (same-cpu, split) and each job starts the daemon
 fresh on its own fake-Xen host, runs xstore-bench against it and keeps the
 JSON lines. See docs/benchmarks.md ("Comparing daemons").
 
-  bench/compare.py                 the full comparison (about 15 minutes on 2 cores, plus the build)
+  bench/compare.py                 the full comparison (about 40 minutes on 2 cores, plus the build)
   bench/compare.py --quick         one repetition, smaller sizes (a few minutes)
   bench/compare.py --only watch-100k --daemons xenstored --update
                                 re-run one part and merge it into the kept data
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -34,7 +35,10 @@ import compare_plan as cp  # noqa: E402
 import compare_report as cr  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-TARGETS = ["xstore-bench", "xstore-echo", "xstored", "xstore-fakexen", "xenevtchn", "xengnttab", "xenctrl"]
+TARGETS = ["xstore-bench", "xstore-echo", "xstored", "xstore-fakexen", "xenevtchn", "xengnttab", "xenctrl",
+           "xstore-bench-migration"]
+# xstore-bench-migration's store sizes per mode: the live-update jobs' sizes.
+MIGRATION_NODES = {"full": "100000,1000000", "quick": "100000", "smoke": "1000"}
 
 
 def log(msg):
@@ -50,7 +54,7 @@ def parse_args(argv):
                     ",".join(cd.DAEMONS))
     ap.add_argument("--placements", default=",".join(cp.PLACEMENTS), help="same-cpu, split or both")
     ap.add_argument("--only", help="comma-separated job ids (ping, pipeline, bootstorm, watch, watch-100k, "
-                    "bigstore-10k, bigstore-100k, bigstore-1m, guests)")
+                    "bigstore-10k, bigstore-100k, bigstore-1m, guests, liveupdate-100k, liveupdate-1m)")
     ap.add_argument("--update", action="store_true",
                     help="merge into the kept data, replacing what is re-measured, instead of starting afresh")
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build-compare"),
@@ -127,6 +131,20 @@ def machine():
         "reference": ref,
         "source": (f"commit {commit}" + (" with local changes" if dirty else "")) if commit else "?",
     }
+
+
+def tmpfs_dir():
+    """/dev/shm when it is a tmpfs (live-update jobs keep the daemons' run
+    directories there: a production /run is a tmpfs), else None."""
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 2 and parts[1] == "/dev/shm" and parts[2] == "tmpfs":
+                    return "/dev/shm"
+    except OSError:
+        pass
+    return None
 
 
 def loadavg():
@@ -214,13 +232,21 @@ def measure(args, bins):
     unavailable = {d: cd.available(d) for d in args.daemons}
     out = []
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="xstore-compare-") as tmp:
+    shm = tmpfs_dir()
+    if shm is None and any(job.tmpfs for _, job, _, _ in runs):
+        log("no tmpfs at /dev/shm: live-update jobs keep their run directories on disk")
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="xstore-compare-"))
+        fast = stack.enter_context(tempfile.TemporaryDirectory(prefix="xstore-compare-", dir=shm)) if shm else tmp
         for i, (rep, job, name, placement) in enumerate(runs, 1):
             if unavailable[name]:
                 recs = [failure_record(name, placement, job, "unsupported", unavailable[name])]
             else:
                 t = time.monotonic()
-                recs = run_job(bins, name, job, placement, os.path.join(tmp, "d"))
+                recs = run_job(bins, name, job, placement, os.path.join(fast if job.tmpfs else tmp, "d"))
+                if job.tmpfs:
+                    for r in recs:
+                        r["rundir"] = "tmpfs" if shm else "disk"
                 bad = [r for r in recs if r["status"] not in ("ok", "unsupported")]
                 log(f"[{i}/{len(runs)}] {name} {placement} {job.id} rep {rep + 1}: {len(recs)} measurements"
                     f"{', ' + str(len(bad)) + ' not ok' if bad else ''} ({time.monotonic() - t:.1f} s,"
@@ -230,6 +256,33 @@ def measure(args, bins):
                 r["rep"] = rep
             out += recs
     return out, time.monotonic() - t0
+
+
+def parse_migration(text):
+    """xstore-bench-migration's table: one dict per store size."""
+    names = {"nodes": "nodes", "stream_B": "stream_bytes", "B/node": "bytes_per_node", "encode_ms": "encode_ms",
+             "encode_MB/s": "encode_mb_s", "decode_ms": "decode_ms", "decode_MB/s": "decode_mb_s"}
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    header = [names.get(h, h) for h in lines[0]]
+    return [dict(zip(header, map(float, vals))) for vals in lines[1:] if len(vals) == len(header)]
+
+
+def run_migration(bins, mode):
+    """The migration stream's size and speed (xstored's codec, in-process),
+    pinned to the daemons' CPU."""
+    argv = ["--nodes", MIGRATION_NODES[mode]] + (["--repeat", "1"] if mode == "smoke" else [])
+    out = {"command": "xstore-bench-migration " + " ".join(argv), "cpu": cp.DAEMON_CPU}
+    log("== " + out["command"])
+    try:
+        p = subprocess.run(["taskset", "-c", str(cp.DAEMON_CPU), bins.migration] + argv, capture_output=True,
+                           text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return dict(out, error="no result within 900 s")
+    if p.returncode != 0:
+        return dict(out, error=f"exit status {p.returncode}: {p.stderr.strip()[-300:]}")
+    return dict(out, rows=parse_migration(p.stdout))
 
 
 # ---------------------------------------------------------------- data
@@ -275,10 +328,16 @@ def main(argv):
         return 1
     started = datetime.datetime.now().astimezone()
     records, wall = measure(args, bins)
+    jobs_run = sorted({r["job"] for r in records})
+    # Per job, daemon and placement: what --update replaces, so the page can
+    # say which command measured each part.
     meta = {"commands": [command_line(argv)], "machine": machine(),
             "started": started.strftime("%Y-%m-%d %H:%M %Z"),
             "finished": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "wall_s": wall, "mode": args.mode, "notes": args.note}
+            "wall_s": wall, "mode": args.mode, "notes": args.note,
+            "job_commands": {cr.job_key(r): command_line(argv) for r in records}}
+    if "xstored" in args.daemons and any(j.startswith("liveupdate") for j in jobs_run):
+        meta["migration"] = run_migration(bins, args.mode)
     if args.update and os.path.exists(os.path.join(args.data, cr.RESULTS_FILE)):
         old, old_meta = cr.load(args.data)
         records = merge(old, records, args)
@@ -286,6 +345,9 @@ def main(argv):
         meta["started"] = old_meta.get("started", meta["started"])
         meta["wall_s"] = old_meta.get("wall_s", 0) + wall
         meta["notes"] = old_meta.get("notes", []) + args.note
+        meta["job_commands"] = dict(old_meta.get("job_commands", {}), **meta["job_commands"])
+        if "migration" not in meta and "migration" in old_meta:
+            meta["migration"] = old_meta["migration"]
     save(args, records, meta)
     log(f"== wrote {args.out} and {args.data} ({len(records)} measurements, {wall / 60:.1f} min)")
     return 0

@@ -47,9 +47,11 @@ class Binaries:
         self.xstored = os.path.join(build_dir, "daemon", "xstored")
         self.fakexen = os.path.join(build_dir, "tools", "fakexen", "xstore-fakexen")
         self.fake_libs = os.path.join(build_dir, "tools", "fakexen")
+        self.migration = os.path.join(build_dir, "bench", "xstore-bench-migration")
 
     def missing(self):
-        return [p for p in (self.bench, self.echo, self.xstored, self.fakexen) if not os.access(p, os.X_OK)]
+        return [p for p in (self.bench, self.echo, self.xstored, self.fakexen, self.migration)
+                if not os.access(p, os.X_OK)]
 
 
 def reference_binary(name):
@@ -131,6 +133,7 @@ class Daemon:
         if self.name == "xstored":
             env["XSTORE_FAKEXEN"] = self.host
             env["LD_LIBRARY_PATH"] = self.bin.fake_libs
+            env["XENSTORED_RUNDIR"] = self.rundir  # where a live update writes its state
             return [self.bin.xstored, "-N", "--socket", self.socket,
                     "--xsd-kva", os.path.join(self.host, "xsd_kva"),
                     "--xsd-port", os.path.join(self.host, "xsd_port")], env

@@ -6,7 +6,9 @@ The parameters are the issue's (docs/benchmarks.md): ping with one client;
 pipeline with 1, 4, 16, 64 clients x 16 in flight, read-mostly and
 write-heavy; boot storm with 16 toolstacks x 30 writes per transaction;
 watch fan-out with 0, 1k and 100k unrelated watches; big store with 10k,
-100k and 1M nodes; 8 guests over rings. Operation counts (and boot storm
+100k and 1M nodes; 8 guests over rings; live update under load with 100k
+and 1M nodes (100 connections, 50 of them guests, 1,000 watches; every
+daemon but the echo server, which has no live update). Operation counts (and boot storm
 domains) differ per daemon so that every measurement lasts a fraction of a
 second to a few seconds.
 Expensive measurements of slow daemons are repeated less (the report says
@@ -28,6 +30,7 @@ class Job:
     placements: list = field(default_factory=lambda: list(PLACEMENTS))
     guests: bool = False   # needs the fake host (--fakexen)
     domains: list = field(default_factory=list)  # fake domains to create first (not for xstore-echo)
+    tmpfs: bool = False    # the daemon's run directory (a live update's state file) on a tmpfs, as /run is
 
     def wall_limit(self):
         """How long the driver lets one invocation run."""
@@ -75,6 +78,31 @@ def _bigstore(nodes, reps, timeout=120, writes=2000):
                reps=reps, timeout=timeout)
 
 
+LU_CONNS, LU_GUESTS, LU_WATCHES, LU_UPDATES = 100, 50, 1000, 5
+
+
+def _liveupdate(nodes, reps=1, timeout=120, updates=LU_UPDATES, placements=None):
+    """Live updates under load; the updates of one run are its repetitions
+    (the record has their median and maximum)."""
+    label = f"{nodes // 1000000}m" if nodes >= 1000000 else f"{nodes // 1000}k"
+    return Job(f"liveupdate-{label}", ["liveupdate", "--lu-nodes", str(nodes), "--lu-conns", str(LU_CONNS),
+                                       "--lu-guests", str(LU_GUESTS), "--lu-watches", str(LU_WATCHES),
+                                       "--lu-updates", str(updates)],
+               reps=reps, timeout=timeout, guests=True, tmpfs=True,
+               placements=list(placements or PLACEMENTS))
+
+
+def liveupdate_jobs(daemon):
+    """Every daemon with a live update. The C daemon's store grows slowly
+    and so does its update: at 1M nodes the build takes about 16 minutes
+    and one update about 3, so that run has one update, same CPU only."""
+    if daemon == "xstore-echo":
+        return []
+    if daemon == "xenstored":
+        return [_liveupdate(100000), _liveupdate(1000000, timeout=1800, updates=1, placements=["same-cpu"])]
+    return [_liveupdate(100000), _liveupdate(1000000, timeout=300)]
+
+
 def full_plan(daemon):
     ping_ops, pipe_ops, domains = FULL_SIZES[daemon]
     jobs = _common(ping_ops, pipe_ops, "1,4,16,64", "0,1000", 1000, domains)
@@ -93,7 +121,7 @@ def full_plan(daemon):
         jobs.append(_bigstore(1000000, 1, timeout=60))
     else:
         jobs.append(_bigstore(1000000, 1 if slow else 3, timeout=300))
-    return jobs
+    return jobs + liveupdate_jobs(daemon)
 
 
 def quick_plan(daemon):
@@ -101,6 +129,7 @@ def quick_plan(daemon):
     jobs = _common(max(ping_ops // 5, 2000), max(pipe_ops // 5, 10000), "1,16", "0,1000,10000", 200,
                    max(domains // 4, 2))
     jobs += [_bigstore(10000, 1), _bigstore(100000, 1, timeout=30)]
+    jobs += [j for j in liveupdate_jobs(daemon) if j.id == "liveupdate-100k"]
     for j in jobs:
         j.reps = 1
     return jobs
@@ -108,10 +137,11 @@ def quick_plan(daemon):
 
 def smoke_plan(daemon):
     """Tiny sizes: checks the driver end to end (the test suite runs this)."""
-    del daemon
     jobs = [Job(w, ["--smoke", w], reps=1, timeout=30, guests=(w == "guests"))
             for w in ("ping", "pipeline", "bootstorm", "watch", "bigstore", "guests")]
     jobs[2].domains = [BOOT_FIRST_DOMID, BOOT_FIRST_DOMID + 3]  # --smoke: 2 toolstacks x 2 domains
+    if daemon != "xstore-echo":
+        jobs.append(Job("liveupdate", ["--smoke", "liveupdate"], reps=1, timeout=30, guests=True, tmpfs=True))
     return jobs
 
 

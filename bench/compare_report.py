@@ -18,7 +18,7 @@ DAEMON_ORDER = ["xstore-echo", "xstored", "xenstored", "oxenstored"]
 DAEMON_TITLE = {"xstore-echo": "echo", "xstored": "xstored", "xenstored": "C xenstored",
                 "oxenstored": "oxenstored"}
 PLACEMENT_ORDER = ["same-cpu", "split"]
-WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests"]
+WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests", "liveupdate"]
 BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_small"]
 
 RESULTS_FILE = "results.jsonl"
@@ -186,6 +186,9 @@ def metrics_of(rec):
     if w == "guests":
         return [("ops/s", "ops_per_s", "up"), ("p50 µs", "p50_us", "down"), ("event p50 µs", "event_p50_us", "down"),
                 ("daemon CPU µs/op", "daemon_us_per_op", "down")]
+    if w == "liveupdate":
+        return [("downtime max ms", "gap_max_ms", "down"), ("downtime median ms", "gap_p50_ms", "down"),
+                ("-s to OK ms", "s_to_ok_ms", "down")]
     return [("ops/s", "ops_per_s", "up")]
 
 
@@ -199,6 +202,8 @@ def trivial(res, placement, w, v, name):
 def missing_reason(res, daemon, placement, sample):
     """Why a daemon has no measurement that others have."""
     phase = sample["params"].get("phase")
+    if sample["workload"] == "liveupdate" and daemon == "xstore-echo":
+        return "-"
     if sample["workload"] == "bigstore" and phase != "build":
         build = res.cell(daemon, placement, "bigstore", f"n={sample['params'].get('nodes')} build")
         if build is not None and build.failure():
@@ -323,6 +328,34 @@ def _rss_ratio(res, placement):
     return a / b if a is not None and b else None
 
 
+def lu_cell(res, daemon, placement, nodes):
+    """The liveupdate measurement of `daemon` with a store of `nodes` nodes, or None."""
+    for (d, p, w, _), c in res.cells.items():
+        if (d, p, w) == (daemon, placement, "liveupdate") and c.first["params"].get("nodes") == nodes:
+            return c
+    return None
+
+
+def _lu_downtime(res, placement, nodes=100000):
+    c = lu_cell(res, "xstored", placement, nodes)
+    return c.get("gap_max_ms") if c else None
+
+
+def _lu_growth(res, placement):
+    a = _lu_downtime(res, placement, 1000000)
+    b = _lu_downtime(res, placement, 100000)
+    return a / b if a is not None and b else None
+
+
+def live_update_targets():
+    return [
+        Target("Live update (100k nodes, 100 connections of which 50 guests, 1,000 watches): downtime ≤ 50 ms",
+               "C xenstored, oxenstored: the live-update table", "≤ 50 ms", _lu_downtime, _at_most(50.0), lambda x: fmt(x, " ms")),
+        Target("Live update: downtime grows at most linearly with the store (1M nodes / 100k ≤ 10×)",
+               "C xenstored, oxenstored: the live-update table", "≤ 10", _lu_growth, _at_most(10.0), fmt_ratio),
+    ]
+
+
 def targets():
     t = []
     t.append(Target("Ping-pong: xstored ≥ 0.8× echo", "echo 94k ops/s, C 44k, oxenstored 45k (same CPU)",
@@ -359,13 +392,13 @@ def targets():
                     "small node (p50)", "-", "≤ 1.5",
                     lambda r, p: r.value("xstored", p, "bigstore", "n=1000000 write_big", "p50_ratio_to_small"),
                     _at_most(1.5), fmt_ratio))
-    return t
+    return t + live_update_targets()
 
 
-def targets_table(res):
+def targets_table(res, which=None):
     rows = []
     verdicts = []
-    for t in targets():
+    for t in which or targets():
         for p in res.placements:
             v = t.measure(res, p)
             if v is None:
@@ -438,8 +471,7 @@ METHOD = ("\nPlacements: the daemon always runs on CPU 0 (`taskset -c 0`); **sam
           "same for every daemon), so their ops/s says as much about the harness as about the daemon; "
           "*daemon CPU µs/op* is the daemon's own cost. The split placement is the more sensitive to "
           "other processes on the machine: every wake-up across CPUs depends on what the other CPU is "
-          "doing at that moment. The issue's workload 6 (live-update downtime) is not measured: xstored "
-          "has no live update yet.\n")
+          "doing at that moment. Live update (the issue's workload 6) has its own section.\n")
 
 COMPARISON = ("Medians; ↑ higher is better, ↓ lower is better. The ratio columns divide xstored's figure by "
               "the other daemon's: for ↑ metrics above 1 is xstored ahead, for ↓ metrics below 1 is. Where a "
@@ -494,6 +526,115 @@ def numbers_section(res):
     return out
 
 
+LIVE_UPDATE = ("What a client sees while the daemon live-updates itself (workload `liveupdate`, "
+               "docs/benchmarks.md): a store of N nodes in the big store's shape, {conns} connections ({sockets} "
+               "sockets, {guests} fake guests over their rings) each keeping one request in flight on its own "
+               "nodes (WRITE, then READ back and check), and {watches} watches on those nodes; the daemon is "
+               "live-updated to its own program {updates} times (CONTROL `live-update -f`, then `-s -t 60`, as "
+               "`xenstore-control live-update` does), with {interval} s of load before each update and after the "
+               "last. *Downtime*: for each connection, the longest time between two of its replies across an "
+               "update; *max* is the longest of any connection, *median* the median over the connections. *-s to "
+               "OK*: from the -s request to its answer, which the new process gives once it has rebuilt everything "
+               "(oxenstored answers `BUSY` while it cannot update yet; the request is sent again and the time runs "
+               "from the first). Each figure is the median over the updates, the worst update in parentheses. "
+               "Every answer is checked: a lost, duplicated or wrong reply or watch event makes the run an error, "
+               "not a number. The daemons' run directories, where the state goes, are on a tmpfs (`/dev/shm`), "
+               "as `/run` is in production.\n")
+
+
+def live_update_intro(res):
+    p = next(c.first["params"] for k, c in sorted(res.cells.items()) if k[2] == "liveupdate")
+    conns, guests = p.get("conns", 0), p.get("guests", 0)
+    return LIVE_UPDATE.format(conns=f"{conns:,}", sockets=f"{conns - guests:,}", guests=f"{guests:,}",
+                              watches=f"{p.get('watches', 0):,}", updates=p.get("updates", "?"),
+                              interval=fmt(p.get("interval_ms", 0) / 1000))
+
+
+STREAM_NOTE = ("*Load*: the machine's load average (1 min) before the run; above 1, other processes competed "
+               "for the 2 CPUs while it ran. *Heap*: RssAnon before the first update and after the last (VmRSS is in the data; it drops "
+               "at each update, as the new process has not yet touched the files it maps). *Stream*: xstored's migration stream for a store of that size, written and read in-process by "
+               "`xstore-bench-migration` (pinned to CPU 0; see the table below): what a live update moves between "
+               "the two processes besides the exec. The reference daemons' state files are their own formats and "
+               "are not measured.\n")
+
+
+def _worst(cell, name, worst):
+    v, w = cell.get(name), cell.get(worst)
+    return fmt(v) + (f" ({fmt(w)})" if w is not None else "")
+
+
+def migration_row(meta, nodes):
+    """xstore-bench-migration's row for a store of about `nodes` nodes, or None."""
+    rows = meta.get("migration", {}).get("rows", [])
+    near = [r for r in rows if abs(r.get("nodes", 0) - nodes) <= 0.1 * nodes]
+    return near[0] if near else None
+
+
+def live_update_row(res, meta, daemon, placement, nodes):
+    c = lu_cell(res, daemon, placement, nodes)
+    why = c.failure() if c else None
+    row = [DAEMON_TITLE.get(daemon, daemon), placement, fmt(nodes)]
+    if c is None or why:
+        return row + [why or "not run"] + ["-"] * 7
+    mib = [c.get(k) / 1024 if c.get(k) is not None else None for k in ("rss_anon_before_kib", "rss_anon_after_kib")]
+    m = migration_row(meta, nodes) if daemon == "xstored" else None
+    stream = [fmt(m["stream_bytes"] / 1e6), f"{fmt(m['encode_mb_s'])} / {fmt(m['decode_mb_s'])}"] if m else ["-", "-"]
+    return row + [_worst(c, "gap_max_ms", "gap_max_max_ms"), _worst(c, "gap_p50_ms", "gap_p50_max_ms"),
+                  _worst(c, "s_to_ok_ms", "s_to_ok_max_ms"), f"{fmt(mib[0])} → {fmt(mib[1])}"] + stream + \
+        [c.reps(), fmt(c.get("loadavg"))]
+
+
+def live_update_table(res, meta):
+    header = ["daemon", "placement", "nodes", "downtime max ms", "downtime median ms", "-s to OK ms",
+              "heap (RssAnon) before → after MiB", "stream MB", "encode / decode MB/s", "runs ok", "load"]
+    rows = []
+    sizes = sorted({c.first["params"].get("nodes", 0) for k, c in res.cells.items() if k[2] == "liveupdate"})
+    for nodes in sizes:
+        for d in res.daemons:
+            for p in res.placements:
+                if any(lu_cell(res, d, p, n) for n in sizes):
+                    rows.append(live_update_row(res, meta, d, p, nodes))
+    return table(header, rows)
+
+
+def migration_table(mig):
+    header = ["nodes", "stream MB", "bytes/node", "encode ms", "encode MB/s", "decode ms", "decode MB/s"]
+    rows = [[fmt(r["nodes"]), fmt(r["stream_bytes"] / 1e6), fmt(r["bytes_per_node"]), fmt(r["encode_ms"]),
+             fmt(r["encode_mb_s"]), fmt(r["decode_ms"]), fmt(r["decode_mb_s"])] for r in mig.get("rows", [])]
+    return table(header, rows)
+
+
+def job_key(rec):
+    """What one command measured and --update replaces: "job daemon placement"."""
+    return f"{rec.get('job')} {rec['daemon']} {rec['placement']}"
+
+
+def live_update_commands(res, meta):
+    """The commands that measured the live-update records, in the order they ran."""
+    by_key = meta.get("job_commands", {})
+    used = {by_key.get(job_key(r)) for r in res.records if r["workload"] == "liveupdate"}
+    cmds = [c for c in meta.get("commands", []) if c in used]
+    return cmds or meta.get("commands", [])
+
+
+def live_update_section(res, meta):
+    if not any(k[2] == "liveupdate" for k in res.cells):
+        return []
+    out = ["\n## Live update\n", live_update_intro(res),
+           "Measured with:\n", "```sh\n" + "\n".join(live_update_commands(res, meta)) + "\n```\n",
+           live_update_table(res, meta), "\n" + STREAM_NOTE]
+    ttable, verdicts = targets_table(res, live_update_targets())
+    out += ["\n### Targets\n", ttable]
+    if verdicts:
+        out.append(f"\n{sum(verdicts)} of {len(verdicts)} checks met.\n")
+    mig = meta.get("migration")
+    if mig:
+        out += ["\n### The migration stream\n", f"`{mig['command']}`, pinned to CPU {mig.get('cpu', 0)}; "
+                "the best of its repetitions:\n"]
+        out.append(migration_table(mig) if mig.get("rows") else f"error: {mig.get('error', 'no result')}\n")
+    return out
+
+
 def render(records, meta):
     """The whole page."""
     res = Results(records)
@@ -501,6 +642,7 @@ def render(records, meta):
     out += method_section(res, meta)
     out += targets_section(res)
     out += comparison_section(res)
+    out += live_update_section(res, meta)
     out += numbers_section(res)
     return "\n".join(out)
 

@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -80,7 +81,9 @@ bool Engine::handle_input(Driver& driver, Conn& conn) {
         for (;;) {
             auto kind = conn.next(reply, event, now_);
             if (!kind) {
-                fail(kind.error());
+                Failure f = kind.error();
+                f.message = "connection " + std::to_string(conn.index()) + ": " + f.message;
+                fail(std::move(f));
                 return false;
             }
             if (*kind == Conn::Kind::kNone) break;
@@ -105,7 +108,9 @@ Checked<> Engine::run(Driver& driver, std::uint64_t deadline_ns) {
             fail(Failure{std::string(kStatusTimeout), "no completion before the time limit"});
             break;
         }
-        int timeout_ms = static_cast<int>((deadline_ns - now) / 1'000'000) + 1;
+        std::uint64_t until = std::min(deadline_ns, driver.wake_at_ns());
+        // Rounded up, so a timer never fires early; at most a minute per wait.
+        int timeout_ms = until <= now ? 0 : static_cast<int>(std::min<std::uint64_t>((until - now + 999'999) / 1'000'000, 60'000));
         int n = ::epoll_wait(epfd_, events, 256, timeout_ms);
         if (n < 0 && errno != EINTR) {
             fail(std::string("epoll_wait: ") + std::strerror(errno));
@@ -116,6 +121,11 @@ Checked<> Engine::run(Driver& driver, std::uint64_t deadline_ns) {
             if (!handle_input(driver, c)) break;
             driver.pump(*this, c);
             flush(c);
+        }
+        if (std::uint64_t wake = driver.wake_at_ns(); !failed_ && wake != ~std::uint64_t{0} && refresh_now() >= wake) {
+            driver.on_tick(*this);
+            for (auto& c : conns_)
+                if (c->output_pending() && !flush(*c)) break;
         }
         while (!woken_.empty() && !failed_) {
             Conn* c = woken_.back();

@@ -28,6 +28,10 @@ public:
     // queue more requests on it if the workload wants to.
     virtual void pump(Engine&, Conn&) {}
     virtual bool finished() const = 0;
+    // Timers: on_tick() runs once the clock reaches wake_at_ns(), even when
+    // nothing arrives (a workload that must notice silence, or act on time).
+    virtual std::uint64_t wake_at_ns() const { return ~std::uint64_t{0}; }
+    virtual void on_tick(Engine&) {}
 };
 
 class Engine {

@@ -12,7 +12,7 @@ const std::vector<std::string>& workload_names() {
 }
 
 bool is_workload(const std::string& name) {
-    if (name == "guests") return true;
+    if (name == "guests" || name == "liveupdate") return true;
     for (const auto& w : workload_names())
         if (w == name) return true;
     return false;
@@ -161,6 +161,29 @@ std::map<std::string, Setter> workload_setters() {
         {"guests", count_of(&Options::guests, &GuestsParams::guests)},
         {"first-guest", count_of(&Options::guests, &GuestsParams::first_domid)},
         {"guest-rounds", count_of(&Options::guests, &GuestsParams::rounds)},
+        {"lu-nodes", count_of(&Options::liveupdate, &LiveUpdateParams::nodes)},
+        {"lu-conns", count_of(&Options::liveupdate, &LiveUpdateParams::conns)},
+        {"lu-guests", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n) return unexpected(n.error());
+             o.liveupdate.guests = *n;
+             return {};
+         }},
+        {"lu-first-guest", count_of(&Options::liveupdate, &LiveUpdateParams::first_domid)},
+        {"lu-watches", count_of(&Options::liveupdate, &LiveUpdateParams::watches)},
+        {"lu-updates", count_of(&Options::liveupdate, &LiveUpdateParams::updates)},
+        {"lu-interval", count_of(&Options::liveupdate, &LiveUpdateParams::interval_ms)},
+        {"lu-binary", [](Options& o, const std::string& v) -> Checked<> {
+             if (v.empty() || v[0] != '/') return failed("--lu-binary needs an absolute path");
+             o.liveupdate.binary = v;
+             return {};
+         }},
+        {"lu-version", [](Options& o, const std::string& v) -> Checked<> {
+             auto n = parse_count(v);
+             if (!n || *n == 0 || *n > 0xFFFFFFFFu) return failed("bad --lu-version '" + v + "'");
+             o.liveupdate.version = *n;
+             return {};
+         }},
     };
 }
 
@@ -171,6 +194,21 @@ const std::map<std::string, Setter>& value_options() {
         return all;
     }();
     return m;
+}
+
+Checked<> validate_liveupdate(const Options& o) {
+    const LiveUpdateParams& p = o.liveupdate;
+    if (p.conns == 0 || p.conns > 4096) return failed("--lu-conns is 1..4096");
+    if (p.updates == 0) return failed("--lu-updates must be at least 1");
+    if (p.nodes < 200) return failed("--lu-nodes must be at least 200");
+    if (p.watches > 128 * p.conns) return failed("--lu-watches: at most 128 per connection (a guest's quota)");
+    std::uint64_t guests = p.guests_for(!o.fakexen.empty());
+    if (guests > p.conns) return failed("--lu-guests cannot exceed --lu-conns");
+    if (guests > 0 && (p.first_domid == 0 || p.first_domid + guests >= 0x7FF0))
+        return failed("--lu-first-guest: the guests' domids must lie in 1..32751");
+    if (o.command == "liveupdate" && p.guests && *p.guests > 0 && o.fakexen.empty())
+        return failed("--lu-guests needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
+    return {};
 }
 
 Checked<> validate(const Options& o) {
@@ -192,6 +230,7 @@ Checked<> validate(const Options& o) {
         return failed("--first-guest: the guests' domids must lie in 1..32751");
     if (o.command == "guests" && o.fakexen.empty() && !o.echo)
         return failed("guests needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
+    if (auto r = validate_liveupdate(o); !r) return r;
     Checked<> r;
     for (auto [v, name] : {std::pair{o.ping.ops, "ops"}, {o.pipeline.keys, "keys"},
                            {o.bootstorm.toolstacks, "toolstacks"}, {o.bootstorm.domains, "domains"},
@@ -225,6 +264,11 @@ void apply_smoke(Options& o) {
     o.bigstore.conns = 2;
     o.guests.guests = 2;
     o.guests.rounds = 50;
+    o.liveupdate.nodes = 300;
+    o.liveupdate.conns = 4;
+    o.liveupdate.watches = 8;
+    o.liveupdate.updates = 2;
+    o.liveupdate.interval_ms = 200;
 }
 
 Checked<Options> parse_options(const std::vector<std::string>& args, const std::string& default_socket,
@@ -281,7 +325,8 @@ std::string usage() {
     return R"(usage: xstore-bench [options] WORKLOAD [options]
 
 Workloads: ping, pipeline, bootstorm, watch, bigstore, guests, all (every one in
-that order; guests only when --fakexen is given).
+that order; guests only when --fakexen is given), and liveupdate (only when
+named: it live-updates the daemon).
 
 Common options:
   --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
@@ -306,6 +351,10 @@ watch:      --watches LIST (0,1000,10000) --watch-writes N (2000) --watch-conns 
 bigstore:   --nodes LIST (10000,100000) --children N (10000) --listings N (20)
             --big-writes N (2000) --build-conns N (4)
 guests:     --guests N (8) --first-guest DOMID (1) --guest-rounds N per guest (1000)
+liveupdate: --lu-nodes N (100000) --lu-conns N (100) --lu-guests N of them (half
+            with --fakexen, else 0) --lu-first-guest DOMID (1) --lu-watches N (1000)
+            --lu-updates N (5) --lu-interval MS of load before each (1000)
+            --lu-binary PATH (the daemon's own) --lu-version N (-v N on -s; none)
 )";
 }
 

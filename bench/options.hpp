@@ -64,8 +64,24 @@ struct GuestsParams {
     std::uint64_t keys = 4;       // nodes each guest cycles through
 };
 
+// Live update under load (never part of `all`: it replaces the daemon's
+// program). Guests: nullopt means half the connections with a fake-Xen
+// host, none without.
+struct LiveUpdateParams {
+    std::uint64_t nodes = 100000;   // the store, in the big-store shape
+    std::uint64_t conns = 100;      // load connections, guests included
+    std::optional<std::uint64_t> guests;
+    std::uint64_t first_domid = 1;  // of the guests
+    std::uint64_t watches = 1000;   // spread over the load connections
+    std::uint64_t updates = 5;
+    std::uint64_t interval_ms = 1000;  // load before the first update and between updates
+    std::string binary;             // "": the daemon's own executable
+    std::optional<std::uint64_t> version;  // -v N on the -s request
+    std::uint64_t guests_for(bool fakexen) const { return guests ? *guests : fakexen ? conns / 2 : 0; }
+};
+
 struct Options {
-    std::string command;  // ping, pipeline, bootstorm, watch, bigstore, guests, all, help
+    std::string command;  // ping, pipeline, bootstorm, watch, bigstore, guests, liveupdate, all, help
     std::string socket;
     std::optional<pid_t> daemon_pid;
     std::string daemon_name;  // "": /proc/<pid>/comm
@@ -85,12 +101,13 @@ struct Options {
     WatchParams watch;
     BigstoreParams bigstore;
     GuestsParams guests;
+    LiveUpdateParams liveupdate;
 };
 
 // The workload names in the order `all` runs them (`all` adds "guests"
-// at the end when --fakexen is given).
+// at the end when --fakexen is given; "liveupdate" only runs when named).
 const std::vector<std::string>& workload_names();
-// Every workload name, "guests" included.
+// Every workload name, "guests" and "liveupdate" included.
 bool is_workload(const std::string& name);
 
 // Parse argv (without argv[0]). `default_socket` is used when --socket is

@@ -24,6 +24,7 @@ void run_workload(Context& ctx, const std::string& name) {
     else if (name == "watch") run_watch(ctx);
     else if (name == "bigstore") run_bigstore(ctx);
     else if (name == "guests") run_guests(ctx);
+    else if (name == "liveupdate") run_liveupdate(ctx);
 }
 
 }  // namespace xs::bench

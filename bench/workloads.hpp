@@ -15,9 +15,10 @@ void run_bootstorm(Context& ctx);
 void run_watch(Context& ctx);
 void run_bigstore(Context& ctx);
 void run_guests(Context& ctx);
+void run_liveupdate(Context& ctx);
 
 // Run the named workload ("all" runs every one in order, guests only when
-// --fakexen was given).
+// --fakexen was given, never liveupdate).
 void run_workload(Context& ctx, const std::string& name);
 
 // Emit a failed measurement for `workload`/`variant`.

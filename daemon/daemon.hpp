@@ -56,8 +56,10 @@ public:
     // The listening socket, kept across a live update.
     void set_listener(int fd) { listener_fd_ = fd; }
     // The new process of a live update: everything the old daemon had,
-    // from its state (attach the hypervisor first).
-    void restore(migration::State state);
+    // from its state (attach the hypervisor first). `rolled_back`: this is
+    // the previous binary again, because the new one could not take over;
+    // the held request is answered with that reason.
+    void restore(migration::State state, const std::optional<std::string>& rolled_back = std::nullopt);
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -174,6 +176,7 @@ private:
     void lu_drain_input();
     Expected<std::string, std::string> write_state_file();
     std::size_t state_size_hint() const;
+    std::string state_path() const;
     // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----
     migration::State export_state(std::uint32_t version);
     migration::Connection export_connection(const Connection& c);

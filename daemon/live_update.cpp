@@ -109,6 +109,7 @@ std::string Daemon::lu_set_binary(const Connection& c, std::string_view file) {
     lu_.emplace();
     lu_->owner = c.id();
     lu_->binary = std::move(path);
+    lu_->prep = std::make_unique<UpdatePrep>(state_path(), state_size_hint());
     return "OK";
 }
 

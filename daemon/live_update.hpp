@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "daemon/args.hpp"
 #include "daemon/loop/loop.hpp"
+#include "daemon/update_prep.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::daemon {
@@ -45,6 +47,7 @@ struct LiveUpdateSession {
     wire::Header held{};  // the -s request, answered after the update
     StartOptions start;
     Clock::time_point started{};
+    std::unique_ptr<UpdatePrep> prep;  // room for the state, readied from -f on
 };
 
 // Name of the state file in the run directory.

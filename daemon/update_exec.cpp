@@ -12,6 +12,7 @@
 #include "daemon/config/log.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/rollback.hpp"
 
 namespace xs::daemon {
 
@@ -36,9 +37,10 @@ Result<> write_all(int fd, std::string_view bytes) {
 // What the exec changes in this process, undone if it fails.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq)
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv)
         : fds_(std::move(fds)), hv_(hv), virq_(virq) {
         for (int fd : fds_) set_cloexec(fd, false);
+        if (!rollback::arm(argv)) log::warning("live update: no way back to this binary if the new one fails");
         // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
         if (hv_ && virq_ != ~0u) hv_->unbind(virq_);
         release_signals_for_exec();
@@ -46,6 +48,7 @@ public:
     // Back to serving: signals, close-on-exec, and domain deaths noticed
     // again (the C daemon forgets the last one).
     std::uint32_t undo() {
+        rollback::disarm();
         reclaim_signals();
         for (int fd : fds_) set_cloexec(fd, true);
         if (!hv_ || virq_ == ~0u) return virq_;
@@ -75,18 +78,23 @@ std::size_t Daemon::state_size_hint() const {
     return static_cast<std::size_t>(bytes + 16 * nodes) + out + 65536;
 }
 
-// The state file, or the reply that says why it could not be written.
+std::string Daemon::state_path() const { return cfg_.rundir + "/" + std::string(kStateFile); }
+
+// The state file, or the reply that says why it could not be written. The
+// buffer and the file come readied from -f on (UpdatePrep).
 Expected<std::string, std::string> Daemon::write_state_file() {
     auto t0 = Clock::now();
     migration::State st = export_state(lu_->start.version);
     auto t1 = Clock::now();
-    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, state_size_hint());
+    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, lu_->prep->take_buffer());
     if (!bytes) return unexpected("Dump error: " + bytes.error());
     auto t2 = Clock::now();
-    std::string path = cfg_.rundir + "/" + std::string(kStateFile);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::string path = state_path();
+    int fd = lu_->prep->take_file();
+    if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return unexpected(std::string("Dump state open error: ") + path + ": " + std::strerror(errno));
     Result<> ok = ::fchmod(fd, 0600) < 0 ? fail(errno) : write_all(fd, *bytes);
+    if (ok && ::ftruncate(fd, static_cast<off_t>(bytes->size())) < 0) ok = fail(errno);
     ::close(fd);
     if (!ok) {
         ::unlink(path.c_str());
@@ -127,7 +135,7 @@ std::string Daemon::lu_exec() {
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s", lu_->binary.c_str());
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_);
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv);
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
     ::execv(argv[0], argv.data());

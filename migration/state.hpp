@@ -89,6 +89,15 @@ struct State {
     std::vector<Connection> connections;
     std::vector<Domain> domains;
     std::uint64_t live_updates = 0;     // updates this store went through
+    // The reply to the request that started the live update ("OK", last in
+    // its connection's output): a process that rolls the update back
+    // replaces it with the reason.
+    struct HeldReply {
+        std::uint32_t conn = 0;  // index into `connections`
+        std::uint32_t req_id = 0;
+        friend bool operator==(const HeldReply&, const HeldReply&) = default;
+    };
+    std::optional<HeldReply> held_reply;
     MaxUsage global_max{};              // CONTROL quota max
     // Set by decode(): streams that came from xstored carry its records.
     bool from_xstored = false;
@@ -97,11 +106,12 @@ struct State {
 
 // The stream for `state`, or why it cannot be written (input over 65535
 // bytes on a connection cannot be carried in a version-1 stream).
-// `size_hint`: the stream's expected size, reserved at once (a big store's
-// stream is tens of megabytes; growing it step by step copies it again and
-// again).
+// The stream is written into `buffer`'s memory: a caller that reserved
+// room for it (a big store's stream is tens of megabytes; growing it step
+// by step copies it again and again) and touched that room beforehand
+// spares the encoding both costs.
 Expected<std::string, std::string> encode(const State& state, const WriterOptions& opts = {},
-                                          std::size_t size_hint = 0);
+                                          std::string buffer = {});
 
 // The state in `stream`. `priv` owns "/" and the special nodes until the
 // stream says otherwise.

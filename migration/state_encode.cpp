@@ -49,6 +49,10 @@ void add_global(Writer& w, const State& s) {
     Values v;
     v.add(std::string(names::kGeneration), s.generation);
     v.add(std::string(names::kLiveUpdates), s.live_updates);
+    if (s.held_reply) {
+        v.add(std::string(names::kHeldReplyConn), s.held_reply->conn + 1);
+        v.add(std::string(names::kHeldReplyReq), s.held_reply->req_id);
+    }
     v.add_max(s.global_max);
     std::vector<NamedValue64> view = v.view();
     w.add(XsGlobal{view});
@@ -192,9 +196,8 @@ void add_domain(Writer& w, const Domain& d) {
 
 }  // namespace
 
-Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::size_t size_hint) {
-    Writer w(opts);
-    w.reserve(size_hint);
+Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::string buffer) {
+    Writer w(opts, std::move(buffer));
     add_global(w, s);
     std::uint32_t id = 0;
     for (const Connection& c : s.connections)

@@ -14,6 +14,8 @@ namespace xs::migration::names {
 // XS_GLOBAL
 inline constexpr std::string_view kGeneration = "generation";
 inline constexpr std::string_view kLiveUpdates = "live-updates";
+inline constexpr std::string_view kHeldReplyConn = "held-reply-conn";  // connection id in the stream
+inline constexpr std::string_view kHeldReplyReq = "held-reply-req";
 // XS_DOMAIN
 inline constexpr std::string_view kDomainFlags = "flags";
 inline constexpr std::uint64_t kShutdownNoticed = 0x1;

@@ -101,10 +101,11 @@ void put_names(Put& w, std::span<const V> values) {
 
 }  // namespace
 
-Writer::Writer(WriterOptions opts) : opts_(opts) {
+Writer::Writer(WriterOptions opts, std::string buffer) : opts_(opts), out_(std::move(buffer)) {
     big_ = opts.order == ByteOrder::kBig || (opts.order == ByteOrder::kNative && bytes::kHostBig);
     if (opts.version != kVersion1 && opts.version != kVersion2)
         refuse("stream header", "version " + std::to_string(opts.version) + " is not supported");
+    out_.clear();
     out_.reserve(4096);
     out_.resize(16);
     std::memcpy(out_.data(), "xenstore", 8);

@@ -38,9 +38,11 @@ struct WriterOptions {
 
 class Writer {
 public:
-    // Writes the header at once. A version other than 1 or 2 is written as
+    // Writes the header at once, into `buffer`'s memory (its content is
+    // dropped; a caller that reserved and touched it spares the stream the
+    // cost of growing and of first touches). A version other than 1 or 2 is written as
     // given (our reader rejects it) and reported by error().
-    explicit Writer(WriterOptions opts = {});
+    explicit Writer(WriterOptions opts = {}, std::string buffer = {});
 
     // True when the record was written or deliberately left out (version 1);
     // false when it breaks a limit of the format (see above).

@@ -232,14 +232,14 @@ void Parser::handle(int opt, const char* arg) {
     case 'E': set_hard(Item::Nodes, "-E", arg); break;
     case 'F': set_file(cfg.pid_file, "-F", arg); break;
     case 'H': early = ParseOutcome{std::nullopt, usage_text(), 0}; break;
-    case 'I': break;  // 4.17: internal (in-memory) database on/off; ours is always in memory
+    case 'I': cfg.ignored.push_back("-I (the store is always in memory here)"); break;
     case 'K': cfg.keep_orphans = true; break;
     case 'M': set_hard(Item::PathMax, "-M", arg); break;
     case 'N': cfg.no_fork = true; break;
     case 'P': cfg.output_pid = true; break;
     case 'Q': set_named(false, arg); break;
     case 'q': set_named(true, arg); break;
-    case 'R': break;  // 4.17: no TDB recovery; there is no TDB here
+    case 'R': cfg.ignored.push_back("-R (there is no database file to recover here)"); break;
     case 'S': set_hard(Item::NodeSize, "-S", arg); break;
     case 'T': set_file(cfg.trace_file, "-T", arg); break;
     case 't': set_hard(Item::Transactions, "-t", arg); break;
@@ -253,7 +253,10 @@ void Parser::handle(int opt, const char* arg) {
     case kEventLoop: set_loop(arg); break;
     case kXsdKva: set_file(cfg.dom0_kva, "--xsd-kva", arg); break;
     case kXsdPort: set_file(cfg.dom0_port, "--xsd-port", arg); break;
-    case kTraceControl: check_trace_switch(arg); break;
+    case kTraceControl:
+        check_trace_switch(arg);
+        cfg.ignored.push_back("--trace-control (the trace always has every request and reply)");
+        break;
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
     case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;

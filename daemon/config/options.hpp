@@ -41,7 +41,8 @@ struct Config {
     // that changes nodes faster is not read until its credit recovers.
     unsigned write_rate = 200;                  // --write-rate: changes per second per guest, 0 = off
     std::size_t write_burst = 10;               // --write-burst
-    std::vector<std::string> argv;     // original argv (for a future live update)
+    std::vector<std::string> argv;     // original argv (a live update without -c passes it on)
+    std::vector<std::string> ignored;  // options accepted for compatibility that do nothing here
 };
 
 // --help/--version: no config, message for stdout, exit_code 0.

@@ -85,23 +85,51 @@ public:
     // -1 for an unknown id. Once this returns the loop no longer reads from
     // or writes to the fd. Bytes received but not yet delivered, and how much
     // of a send in flight reached the peer, are lost: release a quiet socket
-    // (no send in flight, reading off since an earlier turn).
+    // (any socket once quiet() is true; otherwise one with no send in
+    // flight and reading off since an earlier turn).
     virtual int release_socket(ConnId id) = 0;
 
     // ---- live update ----
-    // Stop taking work from the kernel, so that every byte is either
-    // delivered to the daemon or still in the kernel's socket buffers:
-    // listeners stop accepting (connections wait in the backlog), sockets
-    // stop receiving, and a send in flight is cancelled (its on_sent
-    // reports what reached the peer, possibly 0 bytes; never on_hangup for
-    // the cancel itself). Callbacks for what the kernel completed before it
-    // saw the cancel still arrive in later turns; quiet() is true once none
-    // can come any more. While quiescing, send(), set_reading() and
-    // add_socket() are remembered but start nothing until resume().
+    // Before exec'ing a new daemon binary that inherits the listeners and
+    // client sockets, stop taking work from the kernel, so that every byte
+    // is either delivered to the daemon or still in the kernel's socket
+    // buffers, and every pending connection in a listener's backlog:
+    // - listeners stop accepting. Connections the kernel accepted before it
+    //   saw the cancel still come through on_accept (serve them with
+    //   add_socket as usual: that is remembered, see below);
+    // - sockets stop receiving. Bytes the kernel received before the cancel
+    //   still come through on_receive;
+    // - a send in flight is cancelled. Its on_sent reports exactly what
+    //   reached the peer, possibly 0 bytes; the rest is the daemon's to keep
+    //   (a send() of it is remembered). A cancel never causes on_hangup; a
+    //   failure the kernel saw first (the peer gone) still does.
+    // These callbacks arrive in later turns, as usual. quiesce() may be
+    // called from any callback or between run() calls; calling it again
+    // changes nothing.
+    // While quiescing, send(), set_reading(), add_socket() and
+    // add_listener() are remembered but start nothing until resume(); a
+    // remembered send is not in flight. close_socket() and release_socket()
+    // work as usual. Watched fds and the deadline are not affected.
     virtual void quiesce() = 0;
+    // True while quiescing once no accept, receive or send can complete any
+    // more and every callback for one has been delivered: the process may
+    // exec at once, without another call on the loop. False before
+    // quiesce() and after resume(). Cheap enough to ask at every turn end.
+    // epoll is quiet as soon as quiesce() returns unless a send waited for
+    // room (its on_sent comes in the next turn); io_uring once the cancels'
+    // completions have been delivered, in the next turn or the one after.
     virtual bool quiet() const = 0;
-    // Undo quiesce(): accept, receive (as set_reading says) and send again.
+    // Undo quiesce() (the exec failed and the daemon keeps serving):
+    // listeners accept again, sockets receive again as set_reading() says,
+    // remembered sends go out at the end of the turn. A later quiesce()
+    // works again.
     virtual void resume() = 0;
+    // After the exec, the new process makes a fresh loop and hands it the
+    // inherited fds with add_listener() and add_socket(): bytes already
+    // waiting in a socket are read and a backlog is accepted, as for new
+    // fds. The fds need not be non-blocking: the loop never blocks on a
+    // socket (epoll's add_listener sets O_NONBLOCK on the listener, as
+    // accept4 has no flag for a single call).
 
     // Report readability of `fd` through on_readable(token). Watching an fd
     // again replaces the earlier watch (and its token).

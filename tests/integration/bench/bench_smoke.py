@@ -9,6 +9,8 @@ measurements, not anybody's speed.
   bench_smoke.py --bench PATH --model-server PATH  against model_xenstored.py (answers checked)
   bench_smoke.py --bench PATH                      against $XSTORED (skipped when unset)
   bench_smoke.py --bench PATH --fakexen-cli PATH   guests over rings: $XSTORED on a fake-Xen host
+  bench_smoke.py --bench PATH --fakexen-cli PATH --liveupdate
+                                                 live updates of $XSTORED under load (sockets and guests)
 """
 import argparse
 import json
@@ -249,12 +251,68 @@ def smoke_guests(args, tmp, daemon):
         server.wait(timeout=10)
 
 
+def check_liveupdate_record(r, updates):
+    name = f"liveupdate {r['variant']}"
+    check(r["workload"] == "liveupdate", f"not a liveupdate measurement: {r['workload']}")
+    check_record(r, echo=False)
+    check(r["updates"] == updates, f"{name}: {r['updates']} updates")
+    check(r["conns"] == 4 and r["guests"] == 2 and r["watches"] == 8, f"{name}: sizes {r['params']}")
+    check(r["nodes"] >= r["params"]["nodes"], f"{name}: {r['nodes']} nodes")
+    check(r["events"] > 0, f"{name}: no watch events")
+    for what in ("s_to_ok", "gap_max", "gap_p50"):
+        check(0 < r[f"{what}_ms"] <= r[f"{what}_max_ms"], f"{name}: {what} median above its max")
+    check(r["gap_p50_ms"] <= r["gap_max_ms"], f"{name}: median gap above the longest")
+    check(r["rss_before_kib"] and r["rss_after_kib"], f"{name}: no RSS")
+
+
+def smoke_liveupdate(args, tmp, daemon):
+    """xstored on a fake-Xen host with its run directory (the state file)
+    in the temporary directory, live-updated under load twice; then an
+    update the daemon refuses gives an error with the daemon's reason."""
+    host = os.path.join(tmp, "host")
+    run = os.path.join(tmp, "run")
+    os.makedirs(run)
+    sock = os.path.join(run, "socket")
+    subprocess.run([args.fakexen_cli, "--host", host, "init"], check=True)
+    env = dict(os.environ, XSTORE_FAKEXEN=host, LD_LIBRARY_PATH=os.path.dirname(args.fakexen_cli),
+               XENSTORED_RUNDIR=run)
+    server = subprocess.Popen([daemon, "-N", "--socket", sock, "--xsd-kva", os.path.join(host, "xsd_kva"),
+                               "--xsd-port", os.path.join(host, "xsd_port")], env=env)
+    try:
+        wait_for_socket(sock, server)
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host, "liveupdate"])
+        check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check(len(records) == 1, f"{len(records)} measurements")
+        check_liveupdate_record(records[0], updates=2)
+        check(server.poll() is None, "the daemon is gone")
+        with open(f"/proc/{server.pid}/cmdline") as f:
+            check("-U" in f.read().split("\0"), "the daemon was not started again with -U")
+        r = records[0]
+        print(f"liveupdate: {r['updates']} updates, -s to OK {r['s_to_ok_ms']:.1f} ms, "
+              f"longest gap {r['gap_max_ms']:.1f} ms, {r['ops']} requests")
+
+        # A binary the daemon cannot run: its answer to -f is the reason.
+        plain = os.path.join(tmp, "not-executable")
+        with open(plain, "w") as f:
+            f.write("#!/bin/sh\n")
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host,
+                                                  "--lu-binary", plain, "liveupdate"])
+        check(p.returncode == 1, f"a refused update did not fail the run (exit {p.returncode})")
+        check(len(records) == 1 and records[0]["status"] == "error" and
+              "File not executable" in records[0]["error"], f"refused update: {records}")
+        print("liveupdate: a refused update is an error with the daemon's reason")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--echo-server")
     ap.add_argument("--model-server")
     ap.add_argument("--fakexen-cli")
+    ap.add_argument("--liveupdate", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="xsbench-")
     try:
@@ -267,7 +325,9 @@ def main():
             if not daemon or not os.path.exists(daemon):
                 print("XSTORED is not set (the daemon is not built yet): skipped")
                 return SKIP
-            if args.fakexen_cli:
+            if args.liveupdate:
+                smoke_liveupdate(args, tmp, daemon)
+            elif args.fakexen_cli:
                 smoke_guests(args, tmp, daemon)
             else:
                 smoke_daemon(args, tmp, daemon)

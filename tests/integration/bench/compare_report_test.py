@@ -115,6 +115,79 @@ class Targets(unittest.TestCase):
         self.assertTrue(t.check(0.4)[0])
 
 
+def lu(daemon, nodes, gap_max, placement="same-cpu", status="ok", **extra):
+    fields = {"gap_max_ms": gap_max, "gap_max_max_ms": gap_max * 1.5, "gap_p50_ms": gap_max * 0.9,
+              "gap_p50_max_ms": gap_max, "s_to_ok_ms": gap_max * 0.95, "s_to_ok_max_ms": gap_max * 1.4,
+              "rss_anon_before_kib": 20480, "rss_anon_after_kib": 18432, "updates": 5}
+    fields.update(extra)
+    fields.setdefault("loadavg", 0.5)
+    return rec(daemon, "liveupdate", f"n={nodes} c=100 g=50 w=1000", placement=placement, status=status,
+               params={"nodes": nodes, "conns": 100, "guests": 50, "watches": 1000}, **fields)
+
+
+MIGRATION = {"command": "xstore-bench-migration --nodes 100000,1000000", "cpu": 0,
+             "rows": [{"nodes": 100041.0, "stream_bytes": 8.1e6, "bytes_per_node": 81.0, "encode_ms": 10.0,
+                       "encode_mb_s": 810.0, "decode_ms": 20.0, "decode_mb_s": 405.0},
+                      {"nodes": 1000031.0, "stream_bytes": 81e6, "bytes_per_node": 81.0, "encode_ms": 100.0,
+                       "encode_mb_s": 810.0, "decode_ms": 200.0, "decode_mb_s": 405.0}]}
+
+
+class LiveUpdate(unittest.TestCase):
+    def test_downtime_target_uses_the_median_update_at_100k(self):
+        res = cr.Results([lu("xstored", 100000, 40.0), lu("xstored", 100000, 60.0, placement="split")])
+        t = target("downtime ≤ 50 ms")
+        self.assertAlmostEqual(t.measure(res, "same-cpu"), 40.0)
+        self.assertTrue(t.check(40.0)[0])
+        self.assertAlmostEqual(t.measure(res, "split"), 60.0)
+        self.assertFalse(t.check(60.0)[0])
+
+    def test_growth_is_the_ratio_of_1m_to_100k(self):
+        res = cr.Results([lu("xstored", 100000, 40.0), lu("xstored", 1000000, 300.0)])
+        t = target("grows at most linearly")
+        self.assertAlmostEqual(t.measure(res, "same-cpu"), 7.5)
+        self.assertTrue(t.check(7.5)[0])
+        self.assertFalse(t.check(12.0)[0])
+        self.assertIsNone(t.measure(cr.Results([lu("xstored", 100000, 40.0)]), "same-cpu"))
+
+    def test_failed_runs_give_no_downtime(self):
+        res = cr.Results([lu("xstored", 100000, 40.0, status="error",
+                             error="socket 3: no reply to READ /bench/lu/c3/k1 5.0 s after it was sent: lost")])
+        self.assertIsNone(target("downtime ≤ 50 ms").measure(res, "same-cpu"))
+        row = cr.live_update_row(res, {}, "xstored", "same-cpu", 100000)
+        self.assertTrue(row[3].startswith("error: socket 3: no reply"))
+
+    def test_section_has_table_targets_stream_and_command(self):
+        rs = [lu("xstored", 100000, 40.0), lu("xstored", 1000000, 300.0), lu("xenstored", 100000, 3800.0),
+              lu("xstored", 100000, 45.0, placement="split"),
+              rec("xstore-echo", "ping", PING, ops_per_s=100000.0)]
+        for r in rs:
+            r["job"] = "liveupdate-1m" if r["params"].get("nodes") == 1000000 else "liveupdate-100k"
+        first, again = "bench/compare.py --only liveupdate-100k,liveupdate-1m", "bench/compare.py --only liveupdate-100k"
+        meta = {"commands": ["bench/compare.py", first, again], "migration": MIGRATION,
+                "job_commands": {"liveupdate-1m xstored same-cpu": first, "liveupdate-100k xstored same-cpu": again,
+                                 "liveupdate-100k xstored split": again, "liveupdate-100k xenstored same-cpu": first}}
+        page = cr.render(rs, meta)
+        section = page[page.index("## Live update"):page.index("## Every number")]
+        # The commands that measured these records, in the order they ran.
+        self.assertIn("```sh\n" + first + "\n" + again + "\n```", section)
+        self.assertIn("| xstored | same-cpu | 100k | 40 (60) | 36 (40) | 38 (56) | 20 → 18 | 8.1 | 810 / 405 | 1/1 | 0.5 |",
+                      section)
+        self.assertIn("| C xenstored | same-cpu | 100k | 3800 (5700) |", section)
+        self.assertIn("| C xenstored | same-cpu | 1M | not run |", section)
+        self.assertIn("| xstored | same-cpu | 1M | 300 (450) |", section)
+        self.assertIn("| 7.50× | ≤ 10 | **met** |", section)
+        self.assertIn("xstore-bench-migration --nodes 100000,1000000", section)
+        self.assertIn("| 1M | 81 | 81 | 100 | 810 | 200 | 405 |", section)
+        # The comparison tables have the live update's rows; echo has none to give.
+        self.assertIn("| liveupdate n=100000 c=100 g=50 w=1000 | downtime max ms ↓ | - | 40 | 3800 |", page)
+        # The targets section counts the live update's checks too.
+        self.assertIn("| Live update (100k nodes", page[page.index("## Targets"):page.index("## Comparison")])
+
+    def test_no_section_without_live_updates(self):
+        page = cr.render([rec("xstored", "ping", PING)], {"commands": ["bench/compare.py"]})
+        self.assertNotIn("## Live update", page)
+
+
 class Page(unittest.TestCase):
     def test_page_has_every_part(self):
         rs = [rec("xstore-echo", "ping", PING, ops_per_s=100000.0),

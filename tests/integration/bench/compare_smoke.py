@@ -64,8 +64,13 @@ def check_records(records, placements):
             else:
                 check(r["status"] == "ok", f"{d}: {r['workload']} {r['variant']}: {r['status']} {r.get('error')}")
         workloads = {r["workload"] for r in by_daemon[d]}
-        check(workloads == {"ping", "pipeline", "bootstorm", "watch", "bigstore", "guests"},
-              f"{d}: workloads {sorted(workloads)}")
+        expected = {"ping", "pipeline", "bootstorm", "watch", "bigstore", "guests"}
+        if d != "xstore-echo":  # the echo server has no live update
+            expected.add("liveupdate")
+        check(workloads == expected, f"{d}: workloads {sorted(workloads)}")
+    for r in records:
+        if r["workload"] == "liveupdate":
+            check(r.get("rundir") in ("tmpfs", "disk"), f"{r['daemon']}: liveupdate without its run directory noted")
     for d in ("xenstored", "oxenstored"):
         # Reference daemons need a private mount namespace; where one cannot
         # be made they do not start, and the data says so.
@@ -87,8 +92,10 @@ def main():
         check_records(records, placements)
         check(meta["commands"] and meta["commands"][0].startswith("bench/compare.py --smoke"), f"command: {meta}")
         check(meta["machine"]["cores"] == os.cpu_count(), "machine: cores")
+        check(meta.get("migration", {}).get("rows"), f"no xstore-bench-migration table: {meta.get('migration')}")
         for part in ("# Performance", "## Targets", "## Comparison", "## Every number", "smoke test",
-                     "| ping read c=1 w=1 | ops/s ↑ |", "unsupported: xstore-echo serves its socket only"):
+                     "| ping read c=1 w=1 | ops/s ↑ |", "unsupported: xstore-echo serves its socket only",
+                     "## Live update", "### The migration stream"):
             check(part in page, f"the page lacks {part!r}")
         print(f"bench/compare.py --smoke: {len(records)} measurements, page of {len(page)} bytes")
 

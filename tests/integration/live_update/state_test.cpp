@@ -37,6 +37,11 @@ TEST_CASE("nodes, permissions, quotas, features and the process survive an updat
     auto before = dump_tree(c);
     CHECK(before.at("/lu/bin").find("r4000") != std::string::npos);
     pid_t pid = h.daemon().pid();
+    // Usage and high-water marks as CONTROL quota shows them.
+    auto usage1 = c.control({"quota", "1"});
+    auto max_before = c.control({"quota", "max"});
+    REQUIRE(usage1);
+    REQUIRE(max_before);
 
     update_with_xenstore_control(h.daemon());
 
@@ -45,6 +50,8 @@ TEST_CASE("nodes, permissions, quotas, features and the process survive an updat
     CHECK(value(c.request_string(wire::kGetQuota, {"1", "watches"})) == "7");
     CHECK(value(c.request_string(wire::kGetQuota, {"nodes"})) == "900");
     CHECK(value(c.request_string(wire::kGetFeature, {"3"})) == "1");
+    CHECK(value(c.control({"quota", "1"})) == *usage1);
+    CHECK(value(c.control({"quota", "max"})) == *max_before);
     CHECK(value(c.request_string(wire::kIsDomainIntroduced, {"1"})) == "T");
     CHECK(value(c.request_string(wire::kIsDomainIntroduced, {"3"})) == "F");
     // Guests go on over their rings, with their rights.

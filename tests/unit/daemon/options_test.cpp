@@ -76,6 +76,13 @@ TEST_CASE("defaults") {
     CHECK(c.argv == std::vector<std::string>{"xstored"});
 }
 
+TEST_CASE("--live-update-stream takes 1 or 2") {
+    CHECK(ok({}).live_update_stream == 2);
+    CHECK(ok({"--live-update-stream", "1"}).live_update_stream == 1);
+    CHECK(ok({"--live-update-stream=2"}).live_update_stream == 2);
+    for (const char* bad : {"0", "3", "x", ""}) CHECK(!parse({"--live-update-stream", bad}).config);
+}
+
 TEST_CASE("every short option") {
     Config c = ok({"-N", "-F", "/run/x.pid", "-T", "/log/trace", "-E", "11", "-S", "12", "-W", "13", "-t", "14",
                    "-A", "15", "-M", "16", "-Q", "outstanding=17", "-q", "memory=18", "-w", "watch-event=19", "-K",
@@ -98,6 +105,11 @@ TEST_CASE("every short option") {
     CHECK(c.live_update);
     CHECK(c.no_domain_init);
     CHECK(c.output_pid);
+    // Accepted for Xen 4.17's command lines (a live update from the C daemon
+    // passes them on); each is logged as having no effect.
+    REQUIRE(c.ignored.size() == 2);
+    CHECK(c.ignored[0].starts_with("-R "));
+    CHECK(c.ignored[1].starts_with("-I "));
     CHECK(c.argv.size() == 31);
     CHECK(c.argv[1] == "-N");
 }

@@ -3,11 +3,16 @@
 // fresh loop adopts the sockets of a quiesced one.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "tests/unit/loop/harness.hpp"
 
@@ -94,37 +99,47 @@ void set_blocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBL
 
 TEST_CASE_TEMPLATE("quiesce while a peer writes: delivered plus unread is the stream", TestType,
                    LOOP_BACKENDS) {
-    LoopOptions opts;
-    opts.recv_buffers = 8;  // many small completions in flight when the cancel comes
-    opts.recv_buffer_size = 1024;
-    MAKE_LOOP(loop, opts);
+    // The default buffers outnumber what the socket holds, so the receive
+    // never ends for lack of them: only the cancel can end it.
+    MAKE_LOOP(loop);
     auto [mine, theirs] = socket_pair();
     loop->add_socket(1, mine);
     Recorder rec(*loop);
     CHECK(!loop->quiet());
 
     Writer peer(theirs, 11);
-    // From inside a delivery, as the daemon may: the rest of the batch still
-    // arrives, and nothing after the cancels' completions.
+    // quiesce() from inside a delivery, as the daemon may. The rest of the
+    // batch still arrives; the nap lets the kernel post more data before
+    // it sees the cancel (kernels that run task work at any system call).
+    bool quiescing = false;
     rec.receive_hook = [&](ConnId, std::span<const char>) {
-        if (rec.received[1].size() >= (256u << 10)) loop->quiesce();
+        if (quiescing || rec.received[1].size() < (256u << 10)) return;
+        quiescing = true;
+        loop->quiesce();
+        ::usleep(2000);
     };
-    REQUIRE(rec.run_until([&] { return rec.received[1].size() >= (256u << 10); }, 30s));
-    run_until_quiet(*loop, rec);
-    const std::size_t at_quiet = rec.received[1].size();
+    // quiet() asked where the daemon asks it, at the end of every turn.
+    std::optional<std::size_t> at_quiet;
+    rec.turn_hook = [&] {
+        if (quiescing && !at_quiet && loop->quiet()) at_quiet = rec.received[1].size();
+    };
+    REQUIRE(rec.run_until([&] { return at_quiet.has_value(); }, 30s));
 
     // The peer goes on writing until the socket is full; a receive still
-    // armed would take some of it.
+    // armed would take some of it, and no delivery may follow quiet(). Nor
+    // may the loop spin on the input it leaves alone.
+    int turns = rec.turns;
     rec.run_for(200ms);
+    CHECK(rec.turns - turns < 10);
     CHECK(bytes_queued(mine) > 0);
-    CHECK(rec.received[1].size() == at_quiet);
+    CHECK(rec.received[1].size() == *at_quiet);
     CHECK(loop->quiet());
 
     const std::string sent = peer.stop();
     const std::string rest = drain(mine);
-    CAPTURE(at_quiet);
+    CAPTURE(*at_quiet);
     CAPTURE(sent.size());
-    CHECK(at_quiet + rest.size() == sent.size());
+    CHECK(*at_quiet + rest.size() == sent.size());
     CHECK(rec.received[1] + rest == sent);
     CHECK(rec.hung_up.empty());
     ::close(theirs);
@@ -200,7 +215,9 @@ TEST_CASE_TEMPLATE("connections arriving during and after quiesce stay in the ba
     const std::size_t at_quiet = rec.accepted.size();
     for (int k = 0; k < 5; ++k) clients.push_back(connect_to(listener));  // after
     for (int fd : clients) write_all(fd, "hi");
+    int turns = rec.turns;
     rec.run_for(100ms);
+    CHECK(rec.turns - turns < 10);  // no spinning on the backlog or the input
     CHECK(rec.accepted.size() == at_quiet);
     // Connections accepted while quiescing are served only after resume().
     CHECK(rec.received.empty());
@@ -219,7 +236,9 @@ TEST_CASE_TEMPLATE("connections arriving during and after quiesce stay in the ba
     REQUIRE(rec2.run_until([&] { return rec2.accepted.size() == waiting - 1; }));
     rec2.run_for(50ms);
     CHECK(rec2.accepted.size() == waiting - 1);
-    CHECK(accept_all(listener).empty());
+    std::vector<int> left = accept_all(listener);
+    CHECK(left.empty());
+    for (int fd : left) ::close(fd);
     rec.run_for(50ms);
     CHECK(rec.accepted.size() == at_quiet);
     for (int fd : clients) ::close(fd);
@@ -281,6 +300,67 @@ TEST_CASE_TEMPLATE("resume restores accepting, reading and a remembered send, tw
     ::close(theirs);
     ::close(theirs2);
     ::close(listener);
+}
+
+TEST_CASE_TEMPLATE("while quiescing, a new listener waits for resume; close and release work",
+                   TestType, LOOP_BACKENDS) {
+    MAKE_LOOP(loop);
+    auto [mine1, theirs1] = socket_pair();
+    auto [mine2, theirs2] = socket_pair();
+    loop->add_socket(1, mine1);
+    loop->add_socket(2, mine2);
+    Recorder rec(*loop);
+    rec.run_turns(2);
+    loop->quiesce();
+    run_until_quiet(*loop, rec);
+
+    int listener = unix_listener();
+    loop->add_listener(listener);
+    int client = connect_to(listener);
+    rec.close(1);
+    int fd = rec.release(2);
+    CHECK(fd == mine2);
+    rec.run_turns(3);
+    CHECK(loop->quiet());
+    CHECK(rec.accepted.empty());
+    CHECK(peer_closed(theirs1));
+    write_all(theirs2, "mine");
+    rec.run_turns(2);
+    CHECK(read_exact(fd, 4) == "mine");
+
+    loop->resume();
+    REQUIRE(rec.run_until([&] { return rec.accepted.size() == 1; }));
+    CHECK(rec.received.empty());
+    ::close(fd);
+    ::close(client);
+    ::close(theirs1);
+    ::close(theirs2);
+    ::close(listener);
+}
+
+TEST_CASE_TEMPLATE("watched fds and the deadline work while quiet", TestType, LOOP_BACKENDS) {
+    MAKE_LOOP(loop);
+    int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    REQUIRE(efd >= 0);
+    loop->watch_readable(efd, 7);
+    Recorder rec(*loop);
+    std::uint64_t one = 1;
+    rec.readable_hook = [&](int) { CHECK(::read(efd, &one, sizeof one) == sizeof one); };
+    loop->quiesce();
+    run_until_quiet(*loop, rec);
+    REQUIRE(::write(efd, &one, sizeof one) == sizeof one);
+    REQUIRE(rec.run_until([&] { return rec.readable[7] > 0; }));
+    // A deadline alone wakes a quiet loop.
+    rec.turn_hook = [&] { loop->stop(); };
+    int turns = rec.turns;
+    auto start = Clock::now();
+    loop->set_deadline(start + 20ms);
+    loop->run(rec);
+    CHECK(rec.turns == turns + 1);
+    CHECK(Clock::now() >= start + 20ms);
+    CHECK(loop->quiet());
+    loop->unwatch(efd);
+    ::close(efd);
 }
 
 namespace {
