@@ -112,10 +112,13 @@ Result<> Daemon::on_set_feature(Request& r) {
     Strings args = split_strings(r.payload);
     if (args.count != 2) return fail(EINVAL);
     auto d = parse_domid(args[0]);
-    auto v = parse_u32(args[1]);
-    if (!d || !v) return fail(EINVAL);
+    if (!d) return fail(EINVAL);
+    // The domain before the value, as upstream (which reads the value with
+    // atoi and never refuses it): an unknown domain is ENOENT either way.
     Domain* dom = known_domain(*d);
     if (!dom) return fail(ENOENT);
+    auto v = parse_u32(args[1]);
+    if (!v) return fail(EINVAL);
     if (dom->introduced) return fail(EBUSY);
     if (*v & ~ring::kFeaturesAll) return fail(EINVAL);
     dom->features = *v;

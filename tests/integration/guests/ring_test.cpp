@@ -288,6 +288,24 @@ TEST_CASE("GET_FEATURE and SET_FEATURE: per domain, set before INTRODUCE, privil
     CHECK(value(d0.request_string(wire::kGetFeature, {})) == "15");  // a socket has them all
 }
 
+// The error codes of issue "differential run" section 2, as upstream 4.22
+// gives them with a hypervisor present (cxenstored.md 5.10, 6.6).
+TEST_CASE("GET/SET_FEATURE and GET/SET_QUOTA: a domain the hypervisor does not have is ENOENT, an unknown name EINVAL") {
+    GuestHarness h;
+    auto& d0 = h.dom0();
+    h.create(1);
+    CHECK(outcome(d0.request_string(wire::kSetFeature, {"40", "x"})) == "ENOENT");  // the domain first, as upstream
+    CHECK(outcome(d0.request_string(wire::kSetFeature, {"1", "x"})) == "EINVAL");
+    CHECK(outcome(d0.request_string(wire::kGetQuota, {"40", "nodes"})) == "ENOENT");
+    CHECK(outcome(d0.request_string(wire::kGetQuota, {"40", "bogus"})) == "ENOENT");
+    CHECK(outcome(d0.request_string(wire::kGetQuota, {"1", "bogus"})) == "EINVAL");
+    CHECK(value(d0.request_string(wire::kGetQuota, {"1", "nodes"})) == "1000");
+    CHECK(outcome(d0.request_string(wire::kSetQuota, {"40", "nodes", "5"})) == "ENOENT");
+    CHECK(outcome(d0.request_string(wire::kSetQuota, {"1", "bogus", "5"})) == "EINVAL");
+    CHECK(outcome(d0.request_string(wire::kSetQuota, {"bogus", "5"})) == "EINVAL");
+    CHECK(outcome(d0.request_string(wire::kSetQuota, {"1", "nodes", "5"})) == "OK");
+}
+
 TEST_CASE("without the watch-depth feature a depth argument is EINVAL; without ERROR the error field stays 0") {
     GuestHarness h;
     auto& d0 = h.dom0();
