@@ -37,6 +37,33 @@ void compare_sets(const View& v, const ConnRef& conn, const Events& x, const Eve
     one_sided(v, conn, minus(c, x), false, when, f);
 }
 
+void erase_one(Events& from, const Event& e) {
+    auto it = std::find(from.begin(), from.end(), e);
+    if (it != from.end()) from.erase(it);
+}
+
+const Rule* explain_order(const View& v, const Event& e) {
+    for (const Rule& r : rules())
+        if (r.order && r.order(v, e)) return &r;
+    return nullptr;
+}
+
+// Events one daemon queued before its reply and the other after it: those
+// an order rule explains leave both sets.
+void reordered(const View& v, Events& early, const Events& early_other, Events& late, const Events& late_other,
+               Finding& f) {
+    Events moved = minus(late, late_other);
+    for (const Event& e : minus(early, early_other)) {
+        if (std::find(moved.begin(), moved.end(), e) == moved.end()) continue;
+        const Rule* r = explain_order(v, e);
+        if (!r) continue;
+        f.filtered.push_back(r);
+        erase_one(early, e);
+        erase_one(late, e);
+        erase_one(moved, e);
+    }
+}
+
 }  // namespace
 
 Events minus(Events a, Events b) {
@@ -94,7 +121,10 @@ void compare_events(const View& v, const std::map<ConnRef, Events>& x_after, con
             x.insert(x.begin(), v.x.before.begin(), v.x.before.end());
             c.insert(c.begin(), v.c.before.begin(), v.c.before.end());
         } else if (requester) {
-            compare_sets(v, conn, v.x.before, v.c.before, "before the reply", f);
+            Events xb = v.x.before, cb = v.c.before;
+            reordered(v, xb, v.c.before, c, x, f);  // before on xstored, after on the C daemon
+            reordered(v, cb, v.x.before, x, c, f);
+            compare_sets(v, conn, xb, cb, "before the reply", f);
         }
         compare_sets(v, conn, x, c, requester && f.effect == Effect::None ? "after the reply" : "", f);
     }

@@ -20,6 +20,13 @@ std::optional<DomId> domid_arg(const Step& s, std::size_t i) {
 
 std::optional<DomId> first_domid(const Step& s) { return domid_arg(s, 0); }
 
+// TRANSACTION_END refuses a payload other than "T" or "F" (EINVAL) before
+// it looks at the transaction, which stays open (cxenstored.md 3.2).
+bool ends_transaction(const Step& s) {
+    std::string p = s.payload.literal();
+    return p == std::string_view("T\0", 2) || p == std::string_view("F\0", 2);
+}
+
 }  // namespace
 
 bool modifies(std::uint32_t type) {
@@ -77,7 +84,7 @@ void Episode::count(const Step& s, bool both_ok) {
         case wire::kUnwatch: watches[s.conn] -= both_ok; break;
         case wire::kTransactionStart: open_txs[s.conn] += both_ok; break;
         case wire::kTransactionEnd:
-            if (tx_of(s)) --open_txs[s.conn];
+            if (tx_of(s) && ends_transaction(s)) --open_txs[s.conn];
             break;
         case wire::kControl:
             if (both_ok && a.size() == 4 && a[0] == "quota" && a[1] == "set") {
@@ -93,6 +100,8 @@ void Episode::domain_gone(DomId d) {
     for (auto& [h, t] : txs)
         if (t.open) t.domain_died = true;
     destroyed.insert(d);
+    introduced.erase(d);
+    newer_named.erase(d);
     committed_change();
     conn_gone(ConnRef{ConnRef::Kind::Guest, d}, true);
     std::erase_if(targets, [&](const auto& t) { return t.first == d || t.second == d; });
@@ -105,13 +114,19 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
     bool ok = x.reply.ok() || c.reply.ok();
     switch (s.kind) {
         case Step::Kind::Request: break;
-        case Step::Kind::Destroy: domain_gone(s.domid); return;
+        case Step::Kind::Create: hosted.insert(s.domid); return;
+        case Step::Kind::Destroy:
+            hosted.erase(s.domid);
+            domain_gone(s.domid);
+            return;
         case Step::Kind::Open:  // a socket opened again is a new connection
         case Step::Kind::Close:
         case Step::Kind::Oversize: conn_gone(s.conn, true); return;
         default: return;
     }
     if (auto* t = const_cast<TxInfo*>(tx_of(s))) t->requests.push_back(index);
+    if (s.type >= wire::kGetFeature && s.type <= wire::kSetQuota)
+        if (auto d = first_domid(s)) newer_named.insert(*d);
     count(s, x.reply.ok() && c.reply.ok());
     if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn, true);
     switch (s.type) {
@@ -125,7 +140,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             }
             return;
         case wire::kTransactionEnd:
-            if (auto* t = const_cast<TxInfo*>(tx_of(s))) {
+            if (auto* t = const_cast<TxInfo*>(tx_of(s)); t && ends_transaction(s)) {
                 t->open = false;
                 if (ok && s.payload.literal() == std::string_view("T\0", 2)) committed_change();
             }
@@ -145,10 +160,11 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             return;
         }
         case wire::kSetTarget:
-            if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && x.reply.ok() && c.reply.ok()) targets[*d] = *t;
+            if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && c.reply.ok()) targets.insert({*d, *t});
             return;
         case wire::kIntroduce:  // a live domain introduced again loses its watches and transactions
             if (auto d = first_domid(s); d && ok) conn_gone(ConnRef{ConnRef::Kind::Guest, *d}, false);
+            if (auto d = first_domid(s); d && x.reply.ok()) introduced.insert(*d);
             return;
         default:
             if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change();

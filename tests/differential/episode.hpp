@@ -30,12 +30,16 @@ struct Episode {
     std::vector<Step> steps;
     std::vector<std::pair<Reply, Reply>> replies;  // xstored's and the C daemon's, per step
     std::set<DomId> destroyed;            // domains destroyed or released so far
+    std::set<DomId> hosted;               // guests the fake host has (created, not destroyed)
+    std::set<DomId> introduced;           // guests xstored took an INTRODUCE for, not gone since
+    std::set<DomId> newer_named;          // domains a GET/SET_FEATURE or GET/SET_QUOTA named
     std::map<std::uint32_t, TxInfo> txs;  // by handle
     // Transactions the driver started on one side only (replays), per
     // connection: +1 for each on xstored, -1 for each on the C daemon.
     std::map<ConnRef, long> tx_id_shift;
-    // SET_TARGET: domain -> the domain whose rights it has.
-    std::map<DomId, DomId> targets;
+    // SET_TARGET: (domain, the domain whose rights it has). Every target
+    // a domain was ever given: 4.17 keeps a reference to each.
+    std::set<std::pair<DomId, DomId>> targets;
     // Watches and open transactions per connection that both daemons have
     // (after the driver's undo effects), and the quotas CONTROL set.
     std::map<ConnRef, long> watches;

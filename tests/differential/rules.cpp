@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "tests/differential/upstream.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::diff {
@@ -66,9 +67,15 @@ bool sorted_directory(const View& v) {
 
 // docs/conformance.md rows 23-26 (spec README decision 1): GET/SET_FEATURE
 // and GET/SET_QUOTA are Xen 4.21/4.22 messages; 4.17 answers ENOSYS.
+// xstored's reply must still be upstream's (upstream.hpp), where the step
+// says what that is.
 bool newer_message_types(const View& v) {
     std::uint32_t t = type(v);
-    return t >= wire::kGetFeature && t <= wire::kSetQuota && is(v.c.reply, "ENOSYS");
+    if (t < wire::kGetFeature || t > wire::kSetQuota || !is(v.c.reply, "ENOSYS")) return false;
+    auto answers = upstream_newer_reply(v);
+    return answers.empty() || std::any_of(answers.begin(), answers.end(), [&](const std::string& a) {
+               return a == "OK" ? v.x.reply.ok() : is(v.x.reply, a);
+           });
 }
 
 Effect newer_message_types_effect(const View& v) {
@@ -294,13 +301,17 @@ bool special_watch_events(const View& v, const ConnRef& conn, const Event& e, bo
     return false;
 }
 
-// The path a request names, made absolute as both daemons do.
-std::string canonical_path(const View& v) {
-    auto a = args(v);
-    std::string p = a.empty() ? std::string() : a[0];
-    if (v.step.kind == Step::Kind::Request && v.step.type == wire::kWrite) p = p.substr(0, p.find('\0'));
+// A path (or an event's) made absolute as both daemons do for `conn`.
+std::string absolute(const std::string& p, const ConnRef& conn) {
     if (p.empty() || p[0] == '/' || p[0] == '@') return p;
-    return "/local/domain/" + std::to_string(v.step.conn.domid()) + "/" + p;
+    return "/local/domain/" + std::to_string(conn.domid()) + "/" + p;
+}
+
+// The path a request names, made absolute as both daemons do.
+std::string canonical_path(const Step& s) {
+    auto a = strings_of(s.payload.literal());
+    std::string p = a.empty() ? std::string() : a[0];
+    return absolute(p, s.conn);
 }
 
 // Length after a "/local/domain/<id>/" prefix (what path-max limits).
@@ -316,7 +327,7 @@ std::size_t local_length(const std::string& p) {
 // docs/conformance.md "Rules that apply to every message" (upstream 4.22):
 // path-max applies to guests only; 4.17 applies it to everyone.
 bool path_max_privileged(const View& v) {
-    return v.step.is_request() && v.step.conn.privileged() && local_length(canonical_path(v)) > 2048 &&
+    return v.step.is_request() && v.step.conn.privileged() && local_length(canonical_path(v.step)) > 2048 &&
            is(v.c.reply, "EINVAL");
 }
 
@@ -438,6 +449,58 @@ bool c417_tx_dead_domain(const View& v) {
 
 Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
 
+// cxenstored.md 5.10, 6.6 (decision 1): upstream's GET/SET_FEATURE and
+// GET/SET_QUOTA allocate a domain record for a domain the hypervisor has,
+// and CONTROL quota <domid> reports any domain with a record; 4.17 has
+// neither message, so no record for a domain it was not introduced.
+bool newer_domain_record(const View& v) {
+    auto a = args(v);
+    if (type(v) != wire::kControl || a.size() != 2 || (a[0] != "quota" && a[0] != "quota-soft")) return false;
+    if (!v.x.reply.ok() || !is(v.c.reply, "ENOENT") || !strict_number(a[1], 0xFFFF)) return false;
+    auto d = static_cast<DomId>(std::stoul(a[1]));
+    return v.ep.newer_named.count(d) && !v.ep.introduced.count(d);
+}
+
+// cxenstored.md 1.7 SET_PERMS (decision 1): upstream's special names are
+// nodes, so a SET_PERMS on one inside a transaction waits for its commit;
+// 4.17 keeps their permissions in memory and changes them at once.
+bool special_perms_in_tx(const View& v) {
+    auto a = args(v);
+    return type(v) == wire::kSetPerms && v.step.tx.kind != TxRef::Kind::None && !a.empty() && a[0].starts_with('@') &&
+           v.c.reply.ok();
+}
+
+bool within(const std::string& path, const std::string& top) {
+    return path == top || (path.starts_with(top) && path.size() > top.size() && (top == "/" || path[top.size()] == '/'));
+}
+
+// docs/architecture.md "Transactions" (decision 4): a commit fires each
+// change as the transaction made it, for watchers that may read the node
+// before or after that change. Upstream checks the permissions the node had
+// when the transaction first touched it, or has after the commit: a node
+// the transaction created and removed again is reported to privileged
+// watchers only (cxenstored.md 3.2, 4.2).
+bool tx_transient_node(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    if (!on_xstored || conn.privileged() || type(v) != wire::kTransactionEnd || !t) return false;
+    std::string path = absolute(e.path, conn);
+    bool written = false;
+    for (std::size_t i : t->requests) {
+        const Step& s = v.ep.steps[i];
+        if (!v.ep.replies[i].first.ok()) continue;
+        std::string p = canonical_path(s);
+        if ((s.type == wire::kWrite || s.type == wire::kMkdir) && within(p, path)) written = true;
+        if (s.type == wire::kRm && written && within(path, p)) return true;
+    }
+    return false;
+}
+
+// cxenstored.md 4.4, 5.2 (upstream 4.22; docs/conformance.md, Rules that
+// apply to every message): the events a request causes are queued before
+// its reply. 4.17 tears a released domain down after the RELEASE reply, so
+// the @releaseDomain event and those of its removed nodes come after it.
+bool release_event_order(const View& v, const Event&) { return type(v) == wire::kRelease && v.x.reply.ok(); }
+
 const std::vector<Rule> kRules = {
     {"sorted-directory", "docs/architecture.md, Children order; docs/conformance.md row 1", sorted_directory},
     {"newer-message-types", "spec README decision 1; docs/conformance.md rows 23-26", newer_message_types, nullptr,
@@ -480,6 +543,13 @@ const std::vector<Rule> kRules = {
     {"tx-replay-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_replay_ids},
     {"special-watch-events", "spec README decision 1; cxenstored.md 4.3; docs/conformance.md row 4", nullptr,
      special_watch_events},
+    {"tx-transient-node", "spec README decision 4; docs/architecture.md, Transactions; cxenstored.md 3.2, 4.2",
+     nullptr, tx_transient_node},
+    {"newer-domain-record", "spec README decision 1; cxenstored.md 5.10, 6.6, 7.3", newer_domain_record},
+    {"special-perms-in-tx", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", nullptr, nullptr, nullptr,
+     special_perms_in_tx},
+    {"release-event-order", "cxenstored.md 4.4, 5.2; docs/conformance.md, Rules that apply to every message",
+     nullptr, nullptr, nullptr, nullptr, release_event_order},
 };
 
 }  // namespace

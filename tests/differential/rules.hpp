@@ -48,6 +48,9 @@ struct Rule {
     // A step both daemons may well have answered alike, after which their
     // states are apart as the decision says: the episode ends there.
     bool (*diverges)(const View&) = nullptr;
+    // Event `e` reached the requesting connection before the reply on one
+    // daemon and after it on the other; does this rule explain the order?
+    bool (*order)(const View&, const Event& e) = nullptr;
 };
 
 const std::vector<Rule>& rules();

@@ -114,6 +114,7 @@ void Pair::undo_tx(const Step& s, StepResult& r) {
     Side& side = r.x.reply.ok() ? x_ : c_;
     ep_.tx_id_shift[s.conn] += &side == &x_ ? 1 : -1;  // that side handed out one id more
     Outcome o = side.run(request(s.conn, wire::kTransactionEnd, TxRef{TxRef::Kind::Handle, *s.bind}, std::string("F\0", 2)));
+    side.unbind(*s.bind);
     if (!o.reply.ok())
         r.finding.differences.push_back(std::string("ending the transaction on ") + side.name() + " failed: " +
                                         describe(o.reply));

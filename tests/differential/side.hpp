@@ -63,6 +63,9 @@ public:
 
     // A transaction handle's id on this side (nullopt: never bound here).
     std::optional<std::uint32_t> handle(std::uint32_t h) const;
+    // Forget a handle (its transaction was undone here): later steps naming
+    // it send the same unbound id to both daemons.
+    void unbind(std::uint32_t h) { handles_.erase(h); }
     // Whether the connection can carry a request now (live, introduced).
     bool live(const ConnRef& c);
 

@@ -71,3 +71,75 @@ TEST_CASE("steps: malformed lines are refused with a reason") {
     CHECK(!parse_script("host create 3\nnonsense\n", why).has_value());
     CHECK(why.starts_with("line 2:"));
 }
+
+namespace {
+
+Reply message(std::uint32_t type, std::string payload) {
+    Reply r = Reply::with(Reply::Status::Message);
+    r.type = type;
+    r.payload = std::move(payload);
+    return r;
+}
+
+Reply error(std::string_view name) { return message(xs::wire::kError, std::string(name) + '\0'); }
+
+// The rule that explains the step's reply difference, if any.
+std::string reply_rule(const Step& s, const Reply& x, const Reply& c, const Episode& ep) {
+    Outcome ox{x, {}, {}}, oc{c, {}, {}};
+    Finding f = compare_replies(View{s, ox, oc, ep});
+    if (!f.differences.empty()) return "<unexplained>";
+    return f.filtered.empty() ? "" : std::string(f.filtered[0]->name);
+}
+
+Episode with_host(std::initializer_list<xs::DomId> hosted, std::initializer_list<xs::DomId> introduced = {}) {
+    Episode ep;
+    ep.hosted = hosted;
+    ep.introduced = introduced;
+    return ep;
+}
+
+}  // namespace
+
+TEST_CASE("newer-message-types: 4.17's ENOSYS is filtered only when xstored answers as upstream 4.22") {
+    Episode ep = with_host({1, 2}, {1});
+    Reply enosys = error("ENOSYS");
+    auto check = [&](std::string_view line, const Reply& x) { return reply_rule(parsed(line), x, enosys, ep); };
+    // A domain the hypervisor does not have: ENOENT, for every message naming one.
+    CHECK(check(R"(req s0 GET_FEATURE - "7\0")", error("ENOENT")) == "newer-message-types");
+    CHECK(check(R"(req s0 GET_FEATURE - "7\0")", error("EINVAL")) == "<unexplained>");
+    CHECK(check(R"(req s0 SET_FEATURE - "7\0x\0")", error("ENOENT")) == "newer-message-types");
+    CHECK(check(R"(req s0 GET_QUOTA - "7\0bogus\0")", error("ENOENT")) == "newer-message-types");
+    CHECK(check(R"(req s0 SET_QUOTA - "7\0nodes\05\0")", error("ENOENT")) == "newer-message-types");
+    CHECK(check(R"(req s0 SET_QUOTA - "7\0nodes\05\0")", message(xs::wire::kSetQuota, "OK\0"s)) == "<unexplained>");
+    // Unknown names: EINVAL; known ones work.
+    CHECK(check(R"(req s0 GET_QUOTA - "2\0bogus\0")", error("EINVAL")) == "newer-message-types");
+    CHECK(check(R"(req s0 GET_QUOTA - "soft-nodes\0")", error("EINVAL")) == "newer-message-types");
+    CHECK(check(R"(req s0 GET_QUOTA - "2\0nodes\0")", error("EINVAL")) == "<unexplained>");
+    CHECK(check(R"(req s0 SET_QUOTA - "bogus\05\0")", error("EINVAL")) == "newer-message-types");
+    // Introduced domains are EBUSY for SET_FEATURE; guests may not ask.
+    CHECK(check(R"(req s0 SET_FEATURE - "1\02\0")", error("EBUSY")) == "newer-message-types");
+    CHECK(check(R"(req s0 SET_FEATURE - "2\02\0")", message(xs::wire::kSetFeature, "OK\0"s)) == "newer-message-types");
+    CHECK(check(R"(req g1 GET_QUOTA - "nodes\0")", error("EACCES")) == "newer-message-types");
+    CHECK(check(R"(req g1 GET_FEATURE - "1\0")", error("EACCES")) == "newer-message-types");
+    CHECK(check(R"(req g1 GET_FEATURE - "")", message(xs::wire::kGetFeature, "15\0"s)) == "newer-message-types");
+}
+
+TEST_CASE("release-event-order: RELEASE's events may come after 4.17's reply, nothing else may") {
+    Episode ep;
+    Step rel = parsed(R"(req s0 RELEASE - "1\0")");
+    Outcome x{message(xs::wire::kRelease, "OK\0"s), {Event{"@releaseDomain", "t"}}, {}};
+    Outcome c{message(xs::wire::kRelease, "OK\0"s), {}, {}};
+    std::map<ConnRef, Events> x_after, c_after{{rel.conn, {Event{"@releaseDomain", "t"}}}};
+    View v{rel, x, c, ep};
+    Finding f = compare_replies(v);
+    compare_events(v, x_after, c_after, f);
+    CHECK(f.differences.empty());
+    REQUIRE(f.filtered.size() == 1);
+    CHECK(f.filtered[0]->name == "release-event-order");
+    // The same order on a WRITE is a difference.
+    Step w = parsed(R"(req s0 WRITE - "/a\0v")");
+    View vw{w, x, c, ep};
+    Finding fw = compare_replies(vw);
+    compare_events(vw, x_after, c_after, fw);
+    CHECK(!fw.differences.empty());
+}
