@@ -477,12 +477,12 @@ bool within(const std::string& path, const std::string& top) {
 // docs/architecture.md "Transactions" (decision 4): a commit fires each
 // change as the transaction made it, for watchers that may read the node
 // before or after that change. Upstream checks the permissions the node had
-// when the transaction first touched it, or has after the commit: a node
-// the transaction created and removed again is reported to privileged
-// watchers only (cxenstored.md 3.2, 4.2).
+// when the transaction first touched it, or the node after the commit: a
+// node the transaction created and removed again has neither, and is
+// reported to nobody, privileged watchers included (cxenstored.md 3.2, 4.2).
 bool tx_transient_node(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
     const TxInfo* t = v.ep.tx_of(v.step);
-    if (!on_xstored || conn.privileged() || type(v) != wire::kTransactionEnd || !t) return false;
+    if (!on_xstored || type(v) != wire::kTransactionEnd || !t) return false;
     std::string path = absolute(e.path, conn);
     bool written = false;
     for (std::size_t i : t->requests) {
