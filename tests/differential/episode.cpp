@@ -20,6 +20,9 @@ std::optional<DomId> domid_arg(const Step& s, std::size_t i) {
 
 std::optional<DomId> first_domid(const Step& s) { return domid_arg(s, 0); }
 
+// Keys of transactions started without a handle: far from any handle.
+constexpr std::uint32_t kUnboundKey = 3u << 30;
+
 // TRANSACTION_END refuses a payload other than "T" or "F" (EINVAL) before
 // it looks at the transaction, which stays open (cxenstored.md 3.2).
 bool ends_transaction(const Step& s) {
@@ -131,12 +134,13 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
     if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn, true);
     switch (s.type) {
         case wire::kTransactionStart:
-            if (s.bind && x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
+            if (x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
                 TxInfo t;
                 t.conn = s.conn;
                 t.x_id = static_cast<std::uint32_t>(std::strtoul(x.reply.payload.c_str(), nullptr, 10));
                 t.start = index;
-                txs[*s.bind] = t;
+                // One started without a handle is still named by raw ids.
+                txs[s.bind ? *s.bind : kUnboundKey + static_cast<std::uint32_t>(index)] = t;
             }
             return;
         case wire::kTransactionEnd:
