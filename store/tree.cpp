@@ -384,7 +384,7 @@ Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint6
         return false;
     };
     for_each_node([&](std::string_view path, const Node& n) {
-        if (n.owner() == dom && path != "/") owned.emplace_back(path);
+        if (n.owner() == dom) owned.emplace_back(path);
         if (names_dom(n.permissions())) strip.emplace_back(path);
     });
     Effects all;
@@ -402,7 +402,9 @@ Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint6
     for (const std::string& p : owned) {
         const Node* n = lookup(p);
         if (!n) continue;  // inside a subtree removed just before
-        if (keep_orphans) {
+        // "/" and the special names cannot go: they pass to the privileged
+        // domain, or a domain that reuses the domid would own them.
+        if (keep_orphans || p == "/" || is_special(p)) {
             std::vector<PermEntry> e(n->perms->entries().begin(), n->perms->entries().end());
             e[0].domid = priv;
             std::int64_t bytes = charged_bytes(*n, p.size());
@@ -410,7 +412,7 @@ Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint6
             all.deltas.add(priv, 1, bytes);
             Node** slot = mutable_slot(p);
             edit::set_perms(*slot, make_perms(e), ++generation);
-        } else if (!is_special(p)) {
+        } else {
             Effects e = remove_subtree(p, generation);
             all.deltas.merge(e.deltas);
             for (auto& c : e.changes) all.changes.push_back(std::move(c));

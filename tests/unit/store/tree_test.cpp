@@ -268,6 +268,23 @@ TEST_CASE("domain removal deletes owned nodes and strips entries naming it") {
     f.check_accounts();
 }
 
+TEST_CASE("domain removal hands \"/\" and the special names it owned to the privileged domain") {
+    Fixture f;
+    f.home(5);
+    REQUIRE(f.set_perms(priv(), "/", make_perms({{5, kAccessRead, false}, {2, kAccessBoth, false}})));
+    REQUIRE(f.set_perms(priv(), "@introduceDomain", make_perms({{5, kAccessNone, false}})));
+    Effects e = f.tree.remove_domain(5, false, 0, f.gen);
+    apply_deltas(f.accounts, e.deltas);
+    REQUIRE(f.tree.lookup("/"));
+    CHECK(f.tree.lookup("/")->owner() == 0);
+    CHECK(f.tree.lookup("/")->perms->size() == 2);  // other entries stay, with the default access
+    CHECK(f.tree.lookup("/")->perms->entries()[0].access == kAccessRead);
+    CHECK(f.tree.lookup("/local"));
+    CHECK(f.tree.lookup("@introduceDomain")->owner() == 0);
+    CHECK(f.tree.lookup("/local/domain/5") == nullptr);
+    f.check_accounts();
+}
+
 TEST_CASE("domain removal with keep-orphans hands nodes to the privileged domain") {
     Fixture f;
     f.home(5);
