@@ -32,6 +32,14 @@ bool ends_transaction(const Step& s) {
 
 }  // namespace
 
+std::vector<std::string> Episode::changed_paths(const TxInfo& t) const {
+    std::vector<std::string> out;
+    for (std::size_t i : t.requests)
+        if (modifies(steps[i].type) && (replies[i].first.ok() || replies[i].second.ok()))
+            out.push_back(request_path(steps[i]));
+    return out;
+}
+
 bool modifies(std::uint32_t type) {
     switch (type) {
         case wire::kWrite:
@@ -55,9 +63,13 @@ const TxInfo* Episode::tx_of(const Step& s) const {
     return nullptr;
 }
 
-void Episode::committed_change() {
-    for (auto& [h, t] : txs)
-        if (t.open) t.outside_change = true;
+void Episode::committed_change(const std::vector<std::string>& paths, bool anywhere) {
+    for (auto& [h, t] : txs) {
+        if (!t.open) continue;
+        t.outside_change = true;
+        t.outside_anywhere = t.outside_anywhere || anywhere;
+        t.outside_paths.insert(t.outside_paths.end(), paths.begin(), paths.end());
+    }
 }
 
 void Episode::quota_change() {
@@ -105,7 +117,7 @@ void Episode::domain_gone(DomId d) {
     destroyed.insert(d);
     introduced.erase(d);
     newer_named.erase(d);
-    committed_change();
+    committed_change({}, true);
     conn_gone(ConnRef{ConnRef::Kind::Guest, d}, true);
     std::erase_if(targets, [&](const auto& t) { return t.first == d || t.second == d; });
 }
@@ -146,7 +158,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
         case wire::kTransactionEnd:
             if (auto* t = const_cast<TxInfo*>(tx_of(s)); t && ends_transaction(s)) {
                 t->open = false;
-                if (ok && s.payload.literal() == std::string_view("T\0", 2)) committed_change();
+                if (ok && s.payload.literal() == std::string_view("T\0", 2)) committed_change(changed_paths(*t));
             }
             return;
         case wire::kResetWatches:
@@ -163,6 +175,12 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             if (ok && a.size() >= 2 && a[0].starts_with("quota") && a[1] == "set") quota_change();
             return;
         }
+        case wire::kSetPerms: {
+            auto a = strings_of(s.payload.literal());
+            if (c.reply.ok() && a.size() >= 2 && a[0] == "/" && a[1].size() >= 2)
+                root_owner = std::strtol(a[1].c_str() + 1, nullptr, 0);
+            return;
+        }
         case wire::kSetTarget:
             if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && c.reply.ok()) targets.insert({*d, *t});
             return;
@@ -171,7 +189,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             if (auto d = first_domid(s); d && x.reply.ok()) introduced.insert(*d);
             return;
         default:
-            if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change();
+            if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change({request_path(s)});
             return;
     }
 }

@@ -20,6 +20,8 @@ struct TxInfo {
     std::uint32_t x_id = 0;       // its id on xstored
     std::size_t start = 0;        // the step that started it
     bool outside_change = false;  // a change was committed outside it after it started
+    bool outside_anywhere = false;        // ... somewhere the driver cannot name (a domain's death)
+    std::vector<std::string> outside_paths;  // ... else, the paths it changed
     bool quota_change = false;    // a quota was set after it started
     bool domain_died = false;     // a domain was destroyed or released after it started
     bool open = true;
@@ -33,6 +35,7 @@ struct Episode {
     std::set<DomId> hosted;               // guests the fake host has (created, not destroyed)
     std::set<DomId> introduced;           // guests xstored took an INTRODUCE for, not gone since
     std::set<DomId> newer_named;          // domains a GET/SET_FEATURE or GET/SET_QUOTA named
+    long root_owner = 0;                  // the owner of "/" as the C daemon read the last SET_PERMS
     std::map<std::uint32_t, TxInfo> txs;  // by handle
     // Transactions the driver started on one side only (replays), per
     // connection: +1 for each on xstored, -1 for each on the C daemon.
@@ -54,9 +57,11 @@ struct Episode {
     // Record a step that has been run on both daemons, once the rules have
     // looked at it (they see the history before the step).
     void record(const Step& s, const Outcome& x, const Outcome& c);
+    // The paths the transaction's successful changes named (on either daemon).
+    std::vector<std::string> changed_paths(const TxInfo& t) const;
 
 private:
-    void committed_change();
+    void committed_change(const std::vector<std::string>& paths, bool anywhere = false);
     void quota_change();
     void end_transactions(const ConnRef& c);
     void domain_gone(DomId d);

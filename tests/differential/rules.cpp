@@ -127,8 +127,13 @@ bool dead_domain_perms(const View& v) {
     return c == names(v.x.reply);
 }
 
+// The C daemon closed the connection or went silent (it may have died).
+bool c_gone(const Reply& r) { return r.status == Reply::Status::Closed || r.status == Reply::Status::NoReply; }
+
 // cxenstored.md section 11, quirk 7: Xen 4.17 answers a single-argument
-// request whose payload is not exactly one string with a stale errno.
+// request whose payload is not exactly one string with a stale errno; when
+// that errno is 0 it sends no reply and fails an assertion (conn->in ==
+// NULL in consider_message): the daemon dies. xstored answers EINVAL.
 bool c417_stale_errno(const View& v) {
     switch (type(v)) {
         case wire::kRead:
@@ -140,8 +145,10 @@ bool c417_stale_errno(const View& v) {
     }
     std::string p = v.step.payload.literal();
     bool one_string = !p.empty() && p.find('\0') == p.size() - 1;
-    return !one_string && is(v.x.reply, "EINVAL") && v.c.reply.is_error();
+    return !one_string && is(v.x.reply, "EINVAL") && (v.c.reply.is_error() || c_gone(v.c.reply));
 }
+
+Effect c417_stale_errno_effect(const View& v) { return c_gone(v.c.reply) ? Effect::EndEpisode : Effect::None; }
 
 // Spec README decision 1, docs/conformance.md row 14: DOMID_ANY (32757)
 // entries grant every domain (callers with the feature); 4.17 knows no such
@@ -301,19 +308,6 @@ bool special_watch_events(const View& v, const ConnRef& conn, const Event& e, bo
     return false;
 }
 
-// A path (or an event's) made absolute as both daemons do for `conn`.
-std::string absolute(const std::string& p, const ConnRef& conn) {
-    if (p.empty() || p[0] == '/' || p[0] == '@') return p;
-    return "/local/domain/" + std::to_string(conn.domid()) + "/" + p;
-}
-
-// The path a request names, made absolute as both daemons do.
-std::string canonical_path(const Step& s) {
-    auto a = strings_of(s.payload.literal());
-    std::string p = a.empty() ? std::string() : a[0];
-    return absolute(p, s.conn);
-}
-
 // Length after a "/local/domain/<id>/" prefix (what path-max limits).
 std::size_t local_length(const std::string& p) {
     static const std::string kPrefix = "/local/domain/";
@@ -327,7 +321,7 @@ std::size_t local_length(const std::string& p) {
 // docs/conformance.md "Rules that apply to every message" (upstream 4.22):
 // path-max applies to guests only; 4.17 applies it to everyone.
 bool path_max_privileged(const View& v) {
-    return v.step.is_request() && v.step.conn.privileged() && local_length(canonical_path(v.step)) > 2048 &&
+    return v.step.is_request() && v.step.conn.privileged() && local_length(request_path(v.step)) > 2048 &&
            is(v.c.reply, "EINVAL");
 }
 
@@ -449,6 +443,37 @@ bool c417_tx_dead_domain(const View& v) {
 
 Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
 
+bool within(const std::string& path, const std::string& top);
+
+// Spec README decision 4 (docs/architecture.md, Transactions): a
+// transaction works on its start snapshot, 4.17 on nodes as they are when
+// it first touches them. When something committed outside it since touched
+// a path its changes named, both may commit having done different things
+// (an RM of a node only one of them saw): the states are apart.
+bool tx_snapshot_commit(const View& v) {
+    const TxInfo* t = v.ep.tx_of(v.step);
+    if (type(v) != wire::kTransactionEnd || !t || !t->outside_change || !v.x.reply.ok() || !v.c.reply.ok()) return false;
+    if (v.step.payload.literal() != std::string_view("T\0", 2)) return false;
+    for (const std::string& mine : v.ep.changed_paths(*t)) {
+        if (t->outside_anywhere) return true;
+        for (const std::string& theirs : t->outside_paths)
+            if (within(mine, theirs) || within(theirs, mine)) return true;
+    }
+    return false;
+}
+
+// A one-sided transaction (a replay, an undo) moved one daemon's ids on the
+// connection (tx-replay-ids): a raw id, or another connection's handle,
+// may now name different transactions on the two daemons.
+bool tx_foreign_ids(const View& v) {
+    if (!v.step.is_request() || v.step.tx.kind == TxRef::Kind::None) return false;
+    auto shift = v.ep.tx_id_shift.find(v.step.conn);
+    if (shift == v.ep.tx_id_shift.end() || shift->second == 0) return false;
+    if (v.step.tx.kind == TxRef::Kind::Raw) return true;
+    auto it = v.ep.txs.find(v.step.tx.value);
+    return it == v.ep.txs.end() || it->second.conn != v.step.conn;
+}
+
 // cxenstored.md 5.10, 6.6 (decision 1): upstream's GET/SET_FEATURE and
 // GET/SET_QUOTA allocate a domain record for a domain the hypervisor has,
 // and CONTROL quota <domid> reports any domain with a record; 4.17 has
@@ -470,6 +495,18 @@ bool special_perms_in_tx(const View& v) {
            v.c.reply.ok();
 }
 
+// A 4.17 bug (docs/conformance.md, Differential testing): when the owner
+// of "/" dies, 4.17 deletes the root node, after which even dom0 is refused
+// ("/" reads as EACCES). xstored hands "/" to the privileged domain.
+bool c417_root_owner_death(const View& v) {
+    std::optional<DomId> gone;
+    if (v.step.kind == Step::Kind::Destroy) gone = v.step.domid;
+    auto a = args(v);
+    if (type(v) == wire::kRelease && v.c.reply.ok() && !a.empty() && strict_number(a[0], 0xFFFF))
+        gone = static_cast<DomId>(std::stoul(a[0]));
+    return gone && *gone != 0 && v.ep.root_owner == *gone;
+}
+
 bool within(const std::string& path, const std::string& top) {
     return path == top || (path.starts_with(top) && path.size() > top.size() && (top == "/" || path[top.size()] == '/'));
 }
@@ -483,12 +520,12 @@ bool within(const std::string& path, const std::string& top) {
 bool tx_transient_node(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
     const TxInfo* t = v.ep.tx_of(v.step);
     if (!on_xstored || type(v) != wire::kTransactionEnd || !t) return false;
-    std::string path = absolute(e.path, conn);
+    std::string path = absolute_path(e.path, conn);
     bool written = false;
     for (std::size_t i : t->requests) {
         const Step& s = v.ep.steps[i];
         if (!v.ep.replies[i].first.ok()) continue;
-        std::string p = canonical_path(s);
+        std::string p = request_path(s);
         if ((s.type == wire::kWrite || s.type == wire::kMkdir) && within(p, path)) written = true;
         if (s.type == wire::kRm && written && within(path, p)) return true;
     }
@@ -508,7 +545,8 @@ const std::vector<Rule> kRules = {
     {"strict-numbers", "spec README decision 2; docs/conformance.md rows 8-10, 17-19; cxenstored.md 1.4",
      strict_domid_syntax, nullptr, changed_if_c_ok},
     {"dead-domain-perms", "docs/architecture.md, Domains; docs/conformance.md row 3", dead_domain_perms},
-    {"c417-stale-errno", "cxenstored.md section 11, quirk 7; spec README decision 2", c417_stale_errno},
+    {"c417-stale-errno", "cxenstored.md section 11, quirk 7; spec README decision 2", c417_stale_errno, nullptr,
+     c417_stale_errno_effect, nullptr, nullptr, true},
     {"domid-any", "spec README decision 1; docs/conformance.md row 14", names_domid_any, nullptr, end_episode,
      domid_any_stored},
     {"strict-perm-syntax", "docs/conformance.md row 14; spec README decision 2", strict_perm_syntax, nullptr,
@@ -548,6 +586,11 @@ const std::vector<Rule> kRules = {
     {"newer-domain-record", "spec README decision 1; cxenstored.md 5.10, 6.6, 7.3", newer_domain_record},
     {"special-perms-in-tx", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", nullptr, nullptr, nullptr,
      special_perms_in_tx},
+    {"c417-root-owner-death", "docs/conformance.md, Differential testing (a 4.17 bug)", nullptr, nullptr, nullptr,
+     c417_root_owner_death},
+    {"tx-snapshot-commit", "spec README decision 4; docs/architecture.md, Transactions", nullptr, nullptr, nullptr,
+     tx_snapshot_commit},
+    {"tx-foreign-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_foreign_ids, nullptr, end_episode},
     {"release-event-order", "cxenstored.md 4.4, 5.2; docs/conformance.md, Rules that apply to every message",
      nullptr, nullptr, nullptr, nullptr, release_event_order},
 };

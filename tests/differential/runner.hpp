@@ -47,6 +47,7 @@ private:
 
     Side x_, c_;
     Episode ep_;
+    bool c_death_explained_ = false;  // a c_may_die rule ended the episode
 };
 
 // Counts over a run, for reports and docs/conformance.md.

@@ -316,4 +316,14 @@ std::vector<std::string> strings_of(std::string_view payload) {
     }
 }
 
+std::string absolute_path(const std::string& p, const ConnRef& conn) {
+    if (p.empty() || p[0] == '/' || p[0] == '@') return p;
+    return "/local/domain/" + std::to_string(conn.domid()) + "/" + p;
+}
+
+std::string request_path(const Step& s) {
+    auto a = strings_of(s.payload.literal());
+    return absolute_path(a.empty() ? std::string() : a[0], s.conn);
+}
+
 }  // namespace xs::diff

@@ -99,4 +99,9 @@ std::optional<Script> parse_script(std::string_view text, std::string& why);
 // one), as the daemons split them.
 std::vector<std::string> strings_of(std::string_view payload);
 
+// A path (or an event's) made absolute as both daemons do for `conn`.
+std::string absolute_path(const std::string& p, const ConnRef& conn);
+// The path a request names (its first string), made absolute.
+std::string request_path(const Step& s);
+
 }  // namespace xs::diff
