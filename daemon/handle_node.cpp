@@ -181,12 +181,13 @@ Result<> Daemon::on_set_perms(Request& r) {
         std::size_t end = rest.find('\0');
         auto e = store::parse_perm(rest.substr(0, end));
         if (!e) return fail(e.error());
-        // A grant to a domain that does not exist is kept but inactive, so a
-        // later domain reusing the id gets nothing from it.
-        e->ignore = !perm_domain_valid(e->domid, r.conn);
         entries.push_back(*e);
         rest.remove_prefix(end + 1);
     }
+    // Then the domains, as upstream: a malformed list gives no domain a
+    // record. A grant to a domain that does not exist is kept but inactive,
+    // so a later domain reusing the id gets nothing from it.
+    for (store::PermEntry& e : entries) e.ignore = !perm_domain_valid(e.domid, r.conn);
     // An owner that does not exist: ENOENT before the path is looked at, as
     // upstream (found by the differential run).
     if (entries[0].ignore) return fail(ENOENT);
