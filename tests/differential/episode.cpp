@@ -179,6 +179,10 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             auto a = strings_of(s.payload.literal());
             if (c.reply.ok() && a.size() >= 2 && a[0] == "/" && a[1].size() >= 2)
                 root_owner = std::strtol(a[1].c_str() + 1, nullptr, 0);
+            for (std::size_t i = 1; x.reply.ok() && i < a.size(); ++i) {
+                long d = a[i].size() >= 2 ? std::strtol(a[i].c_str() + 1, nullptr, 0) : -1;
+                if (d >= 0 && d < kDomidFirstReserved) newer_named.insert(static_cast<DomId>(d));
+            }
             return;
         }
         case wire::kSetTarget:

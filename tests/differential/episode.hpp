@@ -34,7 +34,9 @@ struct Episode {
     std::set<DomId> destroyed;            // domains destroyed or released so far
     std::set<DomId> hosted;               // guests the fake host has (created, not destroyed)
     std::set<DomId> introduced;           // guests xstored took an INTRODUCE for, not gone since
-    std::set<DomId> newer_named;          // domains a GET/SET_FEATURE or GET/SET_QUOTA named
+    // Domains xstored may keep a record for without an INTRODUCE: named by
+    // GET/SET_FEATURE, GET/SET_QUOTA or a SET_PERMS entry.
+    std::set<DomId> newer_named;
     long root_owner = 0;                  // the owner of "/" as the C daemon read the last SET_PERMS
     std::map<std::uint32_t, TxInfo> txs;  // by handle
     // Transactions the driver started on one side only (replays), per

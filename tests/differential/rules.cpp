@@ -474,10 +474,10 @@ bool tx_foreign_ids(const View& v) {
     return it == v.ep.txs.end() || it->second.conn != v.step.conn;
 }
 
-// cxenstored.md 5.10, 6.6 (decision 1): upstream's GET/SET_FEATURE and
-// GET/SET_QUOTA allocate a domain record for a domain the hypervisor has,
-// and CONTROL quota <domid> reports any domain with a record; 4.17 has
-// neither message, so no record for a domain it was not introduced.
+// cxenstored.md 1.7, 5.10, 6.6 (decision 1): upstream gives a domain the
+// hypervisor has a record when GET/SET_FEATURE, GET/SET_QUOTA or a
+// permission entry names it, and CONTROL quota <domid> reports any domain
+// with a record; 4.17 reports only domains it was introduced.
 bool newer_domain_record(const View& v) {
     auto a = args(v);
     if (type(v) != wire::kControl || a.size() != 2 || (a[0] != "quota" && a[0] != "quota-soft")) return false;
@@ -583,7 +583,7 @@ const std::vector<Rule> kRules = {
      special_watch_events},
     {"tx-transient-node", "spec README decision 4; docs/architecture.md, Transactions; cxenstored.md 3.2, 4.2",
      nullptr, tx_transient_node},
-    {"newer-domain-record", "spec README decision 1; cxenstored.md 5.10, 6.6, 7.3", newer_domain_record},
+    {"newer-domain-record", "spec README decision 1; cxenstored.md 1.7, 5.10, 6.6, 7.3", newer_domain_record},
     {"special-perms-in-tx", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", nullptr, nullptr, nullptr,
      special_perms_in_tx},
     {"c417-root-owner-death", "docs/conformance.md, Differential testing (a 4.17 bug)", nullptr, nullptr, nullptr,
