@@ -445,6 +445,15 @@ Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpiso
 
 bool within(const std::string& path, const std::string& top);
 
+// docs/conformance.md row 8: the privileged (and store) domain is connected
+// at start-up and never by request: its INTRODUCE is EINVAL. 4.17 (and
+// upstream) rebind its ring to the new port and reset it, dropping dom0's
+// ring watches and transactions (and its event channel, for a bad port).
+bool privileged_introduce(const View& v) {
+    auto a = args(v);
+    return type(v) == wire::kIntroduce && !a.empty() && a[0] == "0" && is(v.x.reply, "EINVAL");
+}
+
 // Spec README decision 4 (docs/architecture.md, Transactions): a
 // transaction works on its start snapshot, 4.17 on nodes as they are when
 // it first touches them. When something committed outside it since touched
@@ -591,6 +600,7 @@ const std::vector<Rule> kRules = {
     {"tx-snapshot-commit", "spec README decision 4; docs/architecture.md, Transactions", nullptr, nullptr, nullptr,
      tx_snapshot_commit},
     {"tx-foreign-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_foreign_ids, nullptr, end_episode},
+    {"privileged-introduce", "docs/conformance.md row 8", privileged_introduce, nullptr, changed_if_c_ok},
     {"release-event-order", "cxenstored.md 4.4, 5.2; docs/conformance.md, Rules that apply to every message",
      nullptr, nullptr, nullptr, nullptr, release_event_order},
 };
