@@ -183,6 +183,7 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
                 long d = a[i].size() >= 2 ? std::strtol(a[i].c_str() + 1, nullptr, 0) : -1;
                 if (d >= 0 && d < kDomidFirstReserved) newer_named.insert(static_cast<DomId>(d));
             }
+            if (ok && s.tx.kind == TxRef::Kind::None) committed_change({request_path(s)});
             return;
         }
         case wire::kSetTarget:
