@@ -478,11 +478,15 @@ bool tx_snapshot_commit(const View& v) {
 // may now name different transactions on the two daemons.
 bool tx_foreign_ids(const View& v) {
     if (!v.step.is_request() || v.step.tx.kind == TxRef::Kind::None) return false;
-    auto shift = v.ep.tx_id_shift.find(v.step.conn);
-    if (shift == v.ep.tx_id_shift.end() || shift->second == 0) return false;
-    if (v.step.tx.kind == TxRef::Kind::Raw) return true;
+    auto moved = [&](const ConnRef& c) {
+        auto shift = v.ep.tx_id_shift.find(c);
+        return shift != v.ep.tx_id_shift.end() && shift->second != 0;
+    };
+    if (v.step.tx.kind == TxRef::Kind::Raw) return moved(v.step.conn);
     auto it = v.ep.txs.find(v.step.tx.value);
-    return it == v.ep.txs.end() || it->second.conn != v.step.conn;
+    if (it == v.ep.txs.end()) return moved(v.step.conn);
+    // Another connection's handle: its ids there may differ too.
+    return it->second.conn != v.step.conn && (moved(v.step.conn) || moved(it->second.conn));
 }
 
 // cxenstored.md 1.7, 5.10, 6.6 (decision 1): upstream gives a domain the
@@ -522,25 +526,20 @@ bool within(const std::string& path, const std::string& top) {
     return path == top || (path.starts_with(top) && path.size() > top.size() && (top == "/" || path[top.size()] == '/'));
 }
 
-// docs/architecture.md "Transactions" (decision 4): a commit fires each
-// change as the transaction made it, for watchers that may read the node
-// before or after that change. Upstream checks the permissions the node had
-// when the transaction first touched it, or the node after the commit: a
-// node the transaction created and removed again has neither, and is
-// reported to nobody, privileged watchers included (cxenstored.md 3.2, 4.2).
-bool tx_transient_node(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
+// docs/architecture.md "Transactions" (decision 4): a commit reports each
+// node the transaction removed to the watchers that may read it or its
+// parent, as outside a transaction. Upstream checks only the permissions
+// the node had when the transaction first touched it (a node the
+// transaction created has none), so fewer watchers, privileged ones
+// included, hear of it (cxenstored.md 3.2, 4.2).
+bool tx_removal_events(const View& v, const ConnRef& conn, const Event& e, bool on_xstored) {
     const TxInfo* t = v.ep.tx_of(v.step);
     if (!on_xstored || type(v) != wire::kTransactionEnd || !t) return false;
     std::string path = absolute_path(e.path, conn);
-    bool written = false;
-    for (std::size_t i : t->requests) {
+    return std::any_of(t->requests.begin(), t->requests.end(), [&](std::size_t i) {
         const Step& s = v.ep.steps[i];
-        if (!v.ep.replies[i].first.ok()) continue;
-        std::string p = request_path(s);
-        if ((s.type == wire::kWrite || s.type == wire::kMkdir) && within(p, path)) written = true;
-        if (s.type == wire::kRm && written && within(path, p)) return true;
-    }
-    return false;
+        return s.type == wire::kRm && v.ep.replies[i].first.ok() && within(path, request_path(s));
+    });
 }
 
 // cxenstored.md 4.4, 5.2 (upstream 4.22; docs/conformance.md, Rules that
@@ -592,8 +591,8 @@ const std::vector<Rule> kRules = {
     {"tx-replay-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_replay_ids},
     {"special-watch-events", "spec README decision 1; cxenstored.md 4.3; docs/conformance.md row 4", nullptr,
      special_watch_events},
-    {"tx-transient-node", "spec README decision 4; docs/architecture.md, Transactions; cxenstored.md 3.2, 4.2",
-     nullptr, tx_transient_node},
+    {"tx-removal-events", "spec README decision 4; docs/architecture.md, Transactions; cxenstored.md 3.2, 4.2",
+     nullptr, tx_removal_events},
     {"newer-domain-record", "spec README decision 1; cxenstored.md 1.7, 5.10, 6.6, 7.3", newer_domain_record},
     {"special-perms-in-tx", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", nullptr, nullptr, nullptr,
      special_perms_in_tx},
