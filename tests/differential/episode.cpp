@@ -125,10 +125,8 @@ void Episode::domain_gone(DomId d) {
 void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
     steps.push_back(s);
     replies.emplace_back(x.reply, c.reply);
-    std::size_t index = steps.size() - 1;
-    bool ok = x.reply.ok() || c.reply.ok();
     switch (s.kind) {
-        case Step::Kind::Request: break;
+        case Step::Kind::Request: record_request(s, x.reply, c.reply); return;
         case Step::Kind::Create: hosted.insert(s.domid); return;
         case Step::Kind::Destroy:
             hosted.erase(s.domid);
@@ -139,22 +137,18 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
         case Step::Kind::Oversize: conn_gone(s.conn, true); return;
         default: return;
     }
+}
+
+void Episode::record_request(const Step& s, const Reply& x, const Reply& c) {
+    std::size_t index = steps.size() - 1;
+    bool ok = x.ok() || c.ok();
     if (auto* t = const_cast<TxInfo*>(tx_of(s))) t->requests.push_back(index);
     if (s.type >= wire::kGetFeature && s.type <= wire::kSetQuota)
         if (auto d = first_domid(s)) newer_named.insert(*d);
-    count(s, x.reply.ok() && c.reply.ok());
-    if (x.reply.status == Reply::Status::Closed || x.reply.status == Reply::Status::RingError) conn_gone(s.conn, true);
+    count(s, x.ok() && c.ok());
+    if (x.status == Reply::Status::Closed || x.status == Reply::Status::RingError) conn_gone(s.conn, true);
     switch (s.type) {
-        case wire::kTransactionStart:
-            if (x.reply.ok() && c.reply.ok() && s.tx.kind == TxRef::Kind::None) {
-                TxInfo t;
-                t.conn = s.conn;
-                t.x_id = static_cast<std::uint32_t>(std::strtoul(x.reply.payload.c_str(), nullptr, 10));
-                t.start = index;
-                // One started without a handle is still named by raw ids.
-                txs[s.bind ? *s.bind : kUnboundKey + static_cast<std::uint32_t>(index)] = t;
-            }
-            return;
+        case wire::kTransactionStart: return tx_started(s, x, c, index);
         case wire::kTransactionEnd:
             if (auto* t = const_cast<TxInfo*>(tx_of(s)); t && ends_transaction(s)) {
                 t->open = false;
@@ -168,34 +162,44 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
             if (auto d = first_domid(s); d && ok) domain_gone(*d);
             return;
         case wire::kSetQuota:
-            if (x.reply.ok()) quota_change();
+            if (x.ok()) quota_change();
             return;
         case wire::kControl: {
             auto a = strings_of(s.payload.literal());
             if (ok && a.size() >= 2 && a[0].starts_with("quota") && a[1] == "set") quota_change();
             return;
         }
-        case wire::kSetPerms: {
-            auto a = strings_of(s.payload.literal());
-            if (c.reply.ok() && a.size() >= 2 && a[0] == "/" && a[1].size() >= 2)
-                root_owner = std::strtol(a[1].c_str() + 1, nullptr, 0);
-            for (std::size_t i = 1; x.reply.ok() && i < a.size(); ++i) {
-                long d = a[i].size() >= 2 ? std::strtol(a[i].c_str() + 1, nullptr, 0) : -1;
-                if (d >= 0 && d < kDomidFirstReserved) newer_named.insert(static_cast<DomId>(d));
-            }
-            if (ok && s.tx.kind == TxRef::Kind::None) committed_change({request_path(s)});
-            return;
-        }
+        case wire::kSetPerms: perms_set(s, x, c); break;
         case wire::kSetTarget:
-            if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && c.reply.ok()) targets.insert({*d, *t});
+            if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && c.ok()) targets.insert({*d, *t});
             return;
         case wire::kIntroduce:  // a live domain introduced again loses its watches and transactions
             if (auto d = first_domid(s); d && ok) conn_gone(ConnRef{ConnRef::Kind::Guest, *d}, false);
-            if (auto d = first_domid(s); d && x.reply.ok()) introduced.insert(*d);
+            if (auto d = first_domid(s); d && x.ok()) introduced.insert(*d);
             return;
-        default:
-            if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change({request_path(s)});
-            return;
+        default: break;
+    }
+    if (modifies(s.type) && ok && s.tx.kind == TxRef::Kind::None) committed_change({request_path(s)});
+}
+
+void Episode::tx_started(const Step& s, const Reply& x, const Reply& c, std::size_t index) {
+    if (!x.ok() || !c.ok() || s.tx.kind != TxRef::Kind::None) return;
+    TxInfo t;
+    t.conn = s.conn;
+    t.x_id = static_cast<std::uint32_t>(std::strtoul(x.payload.c_str(), nullptr, 10));
+    t.start = index;
+    // One started without a handle is still named by raw ids.
+    txs[s.bind ? *s.bind : kUnboundKey + static_cast<std::uint32_t>(index)] = t;
+}
+
+// The owner of "/" as the C daemon read it, and the domains an entry names
+// (xstored gives those the hypervisor has a record).
+void Episode::perms_set(const Step& s, const Reply& x, const Reply& c) {
+    auto a = strings_of(s.payload.literal());
+    if (c.ok() && a.size() >= 2 && a[0] == "/" && a[1].size() >= 2) root_owner = std::strtol(a[1].c_str() + 1, nullptr, 0);
+    for (std::size_t i = 1; x.ok() && i < a.size(); ++i) {
+        long d = a[i].size() >= 2 ? std::strtol(a[i].c_str() + 1, nullptr, 0) : -1;
+        if (d >= 0 && d < kDomidFirstReserved) newer_named.insert(static_cast<DomId>(d));
     }
 }
 

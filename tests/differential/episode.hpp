@@ -63,6 +63,9 @@ struct Episode {
     std::vector<std::string> changed_paths(const TxInfo& t) const;
 
 private:
+    void record_request(const Step& s, const Reply& x, const Reply& c);
+    void tx_started(const Step& s, const Reply& x, const Reply& c, std::size_t index);
+    void perms_set(const Step& s, const Reply& x, const Reply& c);
     void committed_change(const std::vector<std::string>& paths, bool anywhere = false);
     void quota_change();
     void end_transactions(const ConnRef& c);
