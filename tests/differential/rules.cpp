@@ -264,13 +264,15 @@ bool directory_part(const View& v) {
 }
 
 // cxenstored.md 1.7 SET_PERMS (decision 1): upstream's special names are
-// nodes with permissions like any other; 4.17 keeps them aside and refuses
-// (EINVAL for other '@' paths, EACCES for unprivileged callers) with, in
-// practice, a stale errno.
+// nodes with permissions like any other, so an unprivileged caller may not
+// change their owner (EPERM); 4.17 keeps them aside, does not check that,
+// and refuses (EINVAL for other '@' paths, EACCES for unprivileged callers)
+// with, in practice, a stale errno.
 bool special_set_perms(const View& v) {
     auto a = args(v);
     bool special = !a.empty() && a[0].starts_with('@');
-    return type(v) == wire::kSetPerms && special && v.c.reply.is_error() && v.x.reply.is_error();
+    bool c417_took_owner = is(v.x.reply, "EPERM") && v.c.reply.ok();
+    return type(v) == wire::kSetPerms && special && v.x.reply.is_error() && (v.c.reply.is_error() || c417_took_owner);
 }
 
 // cxenstored.md 6.1, 7.3 (decision 1): quota names are upstream 4.22's;
@@ -570,7 +572,8 @@ const std::vector<Rule> kRules = {
     {"tx-snapshot", "spec README decision 4; docs/architecture.md, Transactions", tx_snapshot},
     {"watch-depth", "spec README decision 1; docs/conformance.md row 4", watch_depth, nullptr, undo_watch},
     {"directory-part", "docs/conformance.md rows 1, 22; docs/architecture.md, Children order", directory_part},
-    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", special_set_perms},
+    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", special_set_perms, nullptr,
+     changed_if_c_ok},
     {"quota-names", "spec README decision 1; cxenstored.md 6.1, 7.3; docs/conformance.md row 25", quota_names,
      nullptr, changed_if_x_ok},
     {"path-max-privileged", "docs/conformance.md, Rules that apply to every message; cxenstored.md 1.5",
