@@ -39,6 +39,11 @@ bool strict_number(std::string_view s, std::uint64_t max) {
     return v <= max;
 }
 
+// `path` is `top` or beneath it.
+bool within(const std::string& path, const std::string& top) {
+    return path == top || (path.starts_with(top) && path.size() > top.size() && (top == "/" || path[top.size()] == '/'));
+}
+
 // A permission entry's domid as Xen's C daemon reads it (strtol, base 0).
 std::optional<long> c_perm_domid(std::string_view entry) {
     if (entry.size() < 2) return std::nullopt;
@@ -233,11 +238,28 @@ bool tx_conflict(const View& v) {
     return (v.x.reply.ok() && is(v.c.reply, "EAGAIN")) || (v.c.reply.ok() && is(v.x.reply, "EAGAIN"));
 }
 
-// A quota lowered since the start can refuse the replay (decision 4 counts
-// a reply that would now be ENOSPC as a change); then start afresh.
+
+// Whether a change committed outside the transaction since it started
+// touched a path its own changes named (a domain's death: anywhere).
+bool touched_outside(const Episode& ep, const TxInfo& t) {
+    for (const std::string& mine : ep.changed_paths(t)) {
+        if (t.outside_anywhere) return true;
+        for (const std::string& theirs : t.outside_paths)
+            if (within(mine, theirs) || within(theirs, mine)) return true;
+    }
+    return false;
+}
+
+// Running the requests again on the other daemon is what the commit
+// amounted to only when nothing outside touched what they changed: a
+// change that was a no-op on xstored's snapshot (an RM of a node created
+// since, a MKDIR of one removed since) made the transaction read-only
+// there, serialised at its start. A quota lowered since the start can
+// refuse the replay (decision 4 counts a reply that would now be ENOSPC as
+// a change). Either way: start afresh.
 Effect replay_tx(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
-    return t && t->quota_change ? Effect::EndEpisode : Effect::ReplayTx;
+    return t && (t->quota_change || touched_outside(v.ep, *t)) ? Effect::EndEpisode : Effect::ReplayTx;
 }
 
 bool tx_snapshot(const View& v) {
@@ -368,12 +390,15 @@ bool foreign_port_introduce(const View& v) {
 
 // docs/architecture.md "Transactions", docs/conformance.md row 7 (decision
 // 2): a transaction in which a request hit a quota fails its commit with
-// ENOSPC; 4.17 says ENOMEM when it marked the transaction failed, and
-// commits what it could when the refusal was a node quota.
+// ENOSPC; 4.17 says ENOMEM when it marked the transaction failed, commits
+// what it could when the refusal was a node quota, and says EAGAIN when it
+// finds a conflict first.
 bool tx_quota_error(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
     if (type(v) != wire::kTransactionEnd || !t || !is(v.x.reply, "ENOSPC")) return false;
-    if (!is(v.c.reply, "ENOMEM") && !v.c.reply.ok()) return false;
+    // 4.17 validates first: a conflict there is EAGAIN.
+    bool c_conflict = t->outside_change && is(v.c.reply, "EAGAIN");
+    if (!is(v.c.reply, "ENOMEM") && !v.c.reply.ok() && !c_conflict) return false;
     return std::any_of(t->requests.begin(), t->requests.end(),
                        [&](std::size_t i) { return is(v.ep.replies[i].first, "ENOSPC"); });
 }
@@ -447,7 +472,6 @@ bool c417_tx_dead_domain(const View& v) {
 
 Effect changed_if_x_ok(const View& v) { return v.x.reply.ok() ? Effect::EndEpisode : Effect::None; }
 
-bool within(const std::string& path, const std::string& top);
 
 // docs/conformance.md row 8: the privileged (and store) domain is connected
 // at start-up and never by request: its INTRODUCE is EINVAL. 4.17 (and
@@ -466,13 +490,7 @@ bool privileged_introduce(const View& v) {
 bool tx_snapshot_commit(const View& v) {
     const TxInfo* t = v.ep.tx_of(v.step);
     if (type(v) != wire::kTransactionEnd || !t || !t->outside_change || !v.x.reply.ok() || !v.c.reply.ok()) return false;
-    if (v.step.payload.literal() != std::string_view("T\0", 2)) return false;
-    for (const std::string& mine : v.ep.changed_paths(*t)) {
-        if (t->outside_anywhere) return true;
-        for (const std::string& theirs : t->outside_paths)
-            if (within(mine, theirs) || within(theirs, mine)) return true;
-    }
-    return false;
+    return v.step.payload.literal() == std::string_view("T\0", 2) && touched_outside(v.ep, *t);
 }
 
 // A one-sided transaction (a replay, an undo) moved one daemon's ids on the
@@ -524,9 +542,6 @@ bool c417_root_owner_death(const View& v) {
     return gone && *gone != 0 && v.ep.root_owner == *gone;
 }
 
-bool within(const std::string& path, const std::string& top) {
-    return path == top || (path.starts_with(top) && path.size() > top.size() && (top == "/" || path[top.size()] == '/'));
-}
 
 // docs/architecture.md "Transactions" (decision 4): a commit reports each
 // node the transaction removed to the watchers that may read it or its
