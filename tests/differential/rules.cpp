@@ -294,7 +294,13 @@ bool special_set_perms(const View& v) {
     auto a = args(v);
     bool special = !a.empty() && a[0].starts_with('@');
     bool c417_took_owner = is(v.x.reply, "EPERM") && v.c.reply.ok();
-    return type(v) == wire::kSetPerms && special && v.x.reply.is_error() && (v.c.reply.is_error() || c417_took_owner);
+    // A stale errno of 0 kills 4.17 (see c417-stale-errno).
+    bool c_answered = v.c.reply.is_error() || c_gone(v.c.reply);
+    return type(v) == wire::kSetPerms && special && v.x.reply.is_error() && (c_answered || c417_took_owner);
+}
+
+Effect special_set_perms_effect(const View& v) {
+    return c_gone(v.c.reply) || v.c.reply.ok() ? Effect::EndEpisode : Effect::None;
 }
 
 // cxenstored.md 6.1, 7.3 (decision 1): quota names are upstream 4.22's;
@@ -587,8 +593,8 @@ const std::vector<Rule> kRules = {
     {"tx-snapshot", "spec README decision 4; docs/architecture.md, Transactions", tx_snapshot},
     {"watch-depth", "spec README decision 1; docs/conformance.md row 4", watch_depth, nullptr, undo_watch},
     {"directory-part", "docs/conformance.md rows 1, 22; docs/architecture.md, Children order", directory_part},
-    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", special_set_perms, nullptr,
-     changed_if_c_ok},
+    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS; cxenstored.md 11, quirk 7",
+     special_set_perms, nullptr, special_set_perms_effect, nullptr, nullptr, true},
     {"quota-names", "spec README decision 1; cxenstored.md 6.1, 7.3; docs/conformance.md row 25", quota_names,
      nullptr, changed_if_x_ok},
     {"path-max-privileged", "docs/conformance.md, Rules that apply to every message; cxenstored.md 1.5",
