@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "transport/wire.hpp"
 
@@ -112,11 +113,15 @@ void Pair::undo_watch(const Step& s, StepResult& r) {
 
 // One daemon started a transaction the other refused: end it again.
 void Pair::undo_tx(const Step& s, StepResult& r) {
-    if (!s.bind || r.x.reply.ok() == r.c.reply.ok()) return;
+    if (r.x.reply.ok() == r.c.reply.ok()) return;
     Side& side = r.x.reply.ok() ? x_ : c_;
     ep_.tx_id_shift[s.conn] += &side == &x_ ? 1 : -1;  // that side handed out one id more
-    Outcome o = side.run(request(s.conn, wire::kTransactionEnd, TxRef{TxRef::Kind::Handle, *s.bind}, std::string("F\0", 2)));
-    side.unbind(*s.bind);
+    // Without a handle, by the id it handed out.
+    const std::string& id = (r.x.reply.ok() ? r.x.reply : r.c.reply).payload;
+    TxRef tx = s.bind ? TxRef{TxRef::Kind::Handle, *s.bind}
+                      : TxRef{TxRef::Kind::Raw, static_cast<std::uint32_t>(std::strtoul(id.c_str(), nullptr, 10))};
+    Outcome o = side.run(request(s.conn, wire::kTransactionEnd, tx, std::string("F\0", 2)));
+    if (s.bind) side.unbind(*s.bind);
     if (!o.reply.ok())
         r.finding.differences.push_back(std::string("ending the transaction on ") + side.name() + " failed: " +
                                         describe(o.reply));
