@@ -136,10 +136,8 @@ bool dead_domain_perms(const View& v) {
 bool c_gone(const Reply& r) { return r.status == Reply::Status::Closed || r.status == Reply::Status::NoReply; }
 
 // cxenstored.md section 11, quirk 7: Xen 4.17 answers a single-argument
-// request whose payload is not exactly one string with a stale errno; when
-// that errno is 0 it sends no reply and fails an assertion (conn->in ==
-// NULL in consider_message): the daemon dies. xstored answers EINVAL.
-bool c417_stale_errno(const View& v) {
+// request whose payload is not exactly one string with a stale errno.
+bool c417_stale_errno_shape(const View& v) {
     switch (type(v)) {
         case wire::kRead:
         case wire::kMkdir:
@@ -149,11 +147,28 @@ bool c417_stale_errno(const View& v) {
         default: return false;
     }
     std::string p = v.step.payload.literal();
-    bool one_string = !p.empty() && p.find('\0') == p.size() - 1;
-    return !one_string && is(v.x.reply, "EINVAL") && (v.c.reply.is_error() || c_gone(v.c.reply));
+    return p.empty() || p.find('\0') != p.size() - 1;
 }
 
-Effect c417_stale_errno_effect(const View& v) { return c_gone(v.c.reply) ? Effect::EndEpisode : Effect::None; }
+bool c417_stale_errno(const View& v) {
+    return c417_stale_errno_shape(v) && is(v.x.reply, "EINVAL") && v.c.reply.is_error();
+}
+
+// ... and so does its SET_PERMS of a special name it refuses (any but the
+// two it keeps, or from an unprivileged caller: cxenstored.md 1.7).
+bool c417_special_set_perms_shape(const View& v) {
+    auto a = args(v);
+    return type(v) == wire::kSetPerms && !a.empty() && a[0].starts_with('@');
+}
+
+// When that stale errno is 0, 4.17 sends nothing and fails an assertion
+// (conn->in == NULL in consider_message): it dies. xstored answered with an
+// error. Checked before every other rule, which would see a closed
+// connection as an answer.
+bool c417_assertion(const View& v) {
+    bool shape = c417_stale_errno_shape(v) || c417_special_set_perms_shape(v);
+    return shape && v.x.reply.is_error() && c_gone(v.c.reply);
+}
 
 // Spec README decision 1, docs/conformance.md row 14: DOMID_ANY (32757)
 // entries grant every domain (callers with the feature); 4.17 knows no such
@@ -294,13 +309,7 @@ bool special_set_perms(const View& v) {
     auto a = args(v);
     bool special = !a.empty() && a[0].starts_with('@');
     bool c417_took_owner = is(v.x.reply, "EPERM") && v.c.reply.ok();
-    // A stale errno of 0 kills 4.17 (see c417-stale-errno).
-    bool c_answered = v.c.reply.is_error() || c_gone(v.c.reply);
-    return type(v) == wire::kSetPerms && special && v.x.reply.is_error() && (c_answered || c417_took_owner);
-}
-
-Effect special_set_perms_effect(const View& v) {
-    return c_gone(v.c.reply) || v.c.reply.ok() ? Effect::EndEpisode : Effect::None;
+    return type(v) == wire::kSetPerms && special && v.x.reply.is_error() && (v.c.reply.is_error() || c417_took_owner);
 }
 
 // cxenstored.md 6.1, 7.3 (decision 1): quota names are upstream 4.22's;
@@ -572,14 +581,15 @@ bool tx_removal_events(const View& v, const ConnRef& conn, const Event& e, bool 
 bool release_event_order(const View& v, const Event&) { return type(v) == wire::kRelease && v.x.reply.ok(); }
 
 const std::vector<Rule> kRules = {
+    {"c417-assertion", "docs/conformance.md, Differential testing (a 4.17 bug); cxenstored.md section 11, quirk 7",
+     c417_assertion, nullptr, end_episode, nullptr, nullptr, true},
     {"sorted-directory", "docs/architecture.md, Children order; docs/conformance.md row 1", sorted_directory},
     {"newer-message-types", "spec README decision 1; docs/conformance.md rows 23-26", newer_message_types, nullptr,
      newer_message_types_effect},
     {"strict-numbers", "spec README decision 2; docs/conformance.md rows 8-10, 17-19; cxenstored.md 1.4",
      strict_domid_syntax, nullptr, changed_if_c_ok},
     {"dead-domain-perms", "docs/architecture.md, Domains; docs/conformance.md row 3", dead_domain_perms},
-    {"c417-stale-errno", "cxenstored.md section 11, quirk 7; spec README decision 2", c417_stale_errno, nullptr,
-     c417_stale_errno_effect, nullptr, nullptr, true},
+    {"c417-stale-errno", "cxenstored.md section 11, quirk 7; spec README decision 2", c417_stale_errno},
     {"domid-any", "spec README decision 1; docs/conformance.md row 14", names_domid_any, nullptr, end_episode,
      domid_any_stored},
     {"strict-perm-syntax", "docs/conformance.md row 14; spec README decision 2", strict_perm_syntax, nullptr,
@@ -593,8 +603,8 @@ const std::vector<Rule> kRules = {
     {"tx-snapshot", "spec README decision 4; docs/architecture.md, Transactions", tx_snapshot},
     {"watch-depth", "spec README decision 1; docs/conformance.md row 4", watch_depth, nullptr, undo_watch},
     {"directory-part", "docs/conformance.md rows 1, 22; docs/architecture.md, Children order", directory_part},
-    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS; cxenstored.md 11, quirk 7",
-     special_set_perms, nullptr, special_set_perms_effect, nullptr, nullptr, true},
+    {"special-set-perms", "spec README decision 1; cxenstored.md 1.7 SET_PERMS", special_set_perms, nullptr,
+     changed_if_c_ok},
     {"quota-names", "spec README decision 1; cxenstored.md 6.1, 7.3; docs/conformance.md row 25", quota_names,
      nullptr, changed_if_x_ok},
     {"path-max-privileged", "docs/conformance.md, Rules that apply to every message; cxenstored.md 1.5",
