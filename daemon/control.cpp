@@ -1,5 +1,5 @@
 // CONTROL (type 0) commands, privileged: help, check, log, logfile,
-// memreport, print, quota, quota-soft.
+// memreport, print, quota, quota-soft, stats (control_stats.cpp).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,6 +21,7 @@ constexpr std::string_view kHelp =
     "print           <string>\n"
     "quota           [set <name> <val>|<domid>|max [-r]]\n"
     "quota-soft      [set <name> <val>]\n"
+    "stats           [-j]\n"
     "live-update     [-c <cmdline>] [-F] [-t <timeout>] [-v <version>] <file>\n"
     "live-update-stream [1|2]\n"
     "help            \n";
@@ -79,6 +80,7 @@ Result<> Daemon::on_control(Request& r) {
     }
     if (cmd == "quota") return control_quota(r, args, false);
     if (cmd == "quota-soft") return control_quota(r, args, true);
+    if (cmd == "stats") return control_stats(r, args);
     if (cmd == "live-update") return control_live_update(r, args);
     if (cmd == "live-update-stream") return control_stream_version(r, args);
     return fail(EINVAL);

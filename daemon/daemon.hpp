@@ -16,6 +16,7 @@
 #include "daemon/connection.hpp"
 #include "daemon/domains.hpp"
 #include "daemon/live_update.hpp"
+#include "daemon/stats.hpp"
 #include "daemon/loop/loop.hpp"
 #include "daemon/watch/registry.hpp"
 #include "migration/state.hpp"
@@ -58,6 +59,8 @@ public:
     // The new process of a live update: everything the old daemon had,
     // from its state (attach the hypervisor first).
     void restore(migration::State state);
+    // The service's status for systemd ("serving 5 connections, ...").
+    std::string status_line();
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -190,6 +193,24 @@ private:
     Result<> control_quota(Request& r, const Strings& args, bool soft);
     std::string memory_report();
 
+    // ---- stats, quota log lines, systemd status (control_stats.cpp); SIGHUP (reload.cpp) ----
+    Result<> control_stats(Request& r, const Strings& args);
+    StatsSnapshot stats_snapshot();
+    void fold_requests();
+    void note_result(const Connection& c, const wire::Header& hdr, const Result<>& res);
+    void check_soft_memory(const Connection& c);
+    std::optional<Clock::time_point> notify_turn();
+    void reload();
+    struct StatusKey {
+        bool updating = false;
+        std::size_t conns = 0, domains = 0;
+        friend bool operator==(const StatusKey&, const StatusKey&) = default;
+    };
+    struct StatusSent {
+        StatusKey key;
+        Clock::time_point sent{};
+    };
+
     Config cfg_;
     EventLoop& loop_;
     DomId priv_domid_;
@@ -223,6 +244,9 @@ private:
     bool resume_input_ = false;       // a live update ended without exec: serve held input
     std::uint64_t live_updates_ = 0;  // updates this store went through
     std::uint32_t lu_stream_version_;  // what an update writes unless -s -v says
+    Counters stats_;                   // CONTROL stats
+    log::RateLimiter quota_log_, soft_log_;
+    StatusSent status_;
 };
 
 }  // namespace xs::daemon

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "daemon/config/log.hpp"
+#include "daemon/config/notify.hpp"
 #include "daemon/config/options.hpp"
 #include "daemon/config/pidfile.hpp"
 #include "daemon/config/signals.hpp"
@@ -98,6 +99,7 @@ std::optional<Process> set_up(const Config& cfg) {
 
 int serve(const Config& cfg, Process& p, Daemon& daemon) {
     p.loop->run(daemon);
+    notify::stopping();
     ::unlink(cfg.socket_path.c_str());
     log::info("xstored stopped");
     return 0;
@@ -128,6 +130,7 @@ int run_fresh(const Config& cfg) {
         std::fflush(stdout);
     }
     log::info(XSTORED_NAME " listening on %s (%s loop)", cfg.socket_path.c_str(), p->loop->name());
+    notify::ready(daemon.status_line());  // the socket accepts, dom0's ring is served
     return serve(cfg, *p, daemon);
 }
 
@@ -239,8 +242,10 @@ int run_after_update(const Config& cfg) {
     daemon.restore(std::move(*st));
     p->loop->add_listener(listener);
     ::unlink(path.c_str());
-    log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns,
-              std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), p->loop->name());
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns, ms, p->loop->name());
+    // Same pid, new program: said again, and no second READY=1.
+    notify::updated(daemon.status_line() + log::format("; live-updated in %.1f ms", ms));
     return serve(cfg, *p, daemon);
 }
 

@@ -49,6 +49,9 @@ void add_global(Writer& w, const State& s) {
     Values v;
     v.add(std::string(names::kGeneration), s.generation);
     v.add(std::string(names::kLiveUpdates), s.live_updates);
+    v.add(std::string(names::kRequests), s.requests);
+    v.add(std::string(names::kQuotaRefusals), s.quota_refusals);
+    if (s.started_ns) v.add(std::string(names::kStartedNs), static_cast<std::uint64_t>(s.started_ns));
     v.add_max(s.global_max);
     std::vector<NamedValue64> view = v.view();
     w.add(XsGlobal{view});

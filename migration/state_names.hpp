@@ -14,6 +14,10 @@ namespace xs::migration::names {
 // XS_GLOBAL
 inline constexpr std::string_view kGeneration = "generation";
 inline constexpr std::string_view kLiveUpdates = "live-updates";
+// The figures CONTROL stats counts "since start": they outlive updates.
+inline constexpr std::string_view kRequests = "requests";
+inline constexpr std::string_view kQuotaRefusals = "quota-refusals";
+inline constexpr std::string_view kStartedNs = "started-ns";  // wall clock, ns since 1970
 // XS_DOMAIN
 inline constexpr std::string_view kDomainFlags = "flags";
 inline constexpr std::uint64_t kShutdownNoticed = 0x1;
