@@ -1,0 +1,119 @@
+// systemd's notification protocol, as a service manager sees it: the daemon
+// runs with NOTIFY_SOCKET naming a datagram socket this test reads. READY=1
+// once (with MAINPID), STATUS lines, MAINPID and STATUS but no second
+// READY=1 after a live update, STOPPING=1 on SIGTERM.
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/env.hpp"
+#include "tests/support/live_update.hpp"
+#include "tests/support/tempdir.hpp"
+
+using namespace xs::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The service manager's end: a datagram socket bound at a path.
+class NotifySocket {
+public:
+    explicit NotifySocket(std::string path) : path_(std::move(path)) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path_.c_str(), sizeof a.sun_path - 1);
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+            throw std::runtime_error("cannot bind " + path_ + ": " + std::strerror(errno));
+    }
+    ~NotifySocket() { ::close(fd_); }
+    const std::string& path() const { return path_; }
+
+    // The next datagram, or nullopt after `wait`.
+    std::optional<std::string> next(std::chrono::milliseconds wait) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(scaled(wait).count())) != 1) return std::nullopt;
+        char buf[4096];
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n < 0) return std::nullopt;
+        all_.emplace_back(buf, static_cast<std::size_t>(n));
+        return all_.back();
+    }
+    // Datagrams until one contains `needle` (that one included).
+    std::vector<std::string> until(const std::string& needle, std::chrono::milliseconds wait) {
+        std::vector<std::string> got;
+        auto end = Clock::now() + scaled(wait);
+        while (Clock::now() < end) {
+            auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()));
+            if (!m) break;
+            got.push_back(*m);
+            if (m->find(needle) != std::string::npos) return got;
+        }
+        FAIL_CHECK("no notification with \"" << needle << "\" within the wait; got " << got.size());
+        return got;
+    }
+    std::size_t count(const std::string& needle) const {
+        std::size_t n = 0;
+        for (const std::string& m : all_) n += m.find(needle) != std::string::npos;
+        return n;
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    std::vector<std::string> all_;
+};
+
+bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("READY=1 once, STATUS while serving, MAINPID after a live update, STOPPING=1 at the end") {
+    TempDir dir("xstored-notify");
+    NotifySocket manager(dir.file("notify"));
+    DaemonOptions opts;
+    opts.env = {{"NOTIFY_SOCKET", manager.path()}};
+    Daemon d(opts);
+    std::string pid = std::to_string(d.pid());
+
+    auto ready = manager.next(std::chrono::seconds(5));
+    REQUIRE(ready);
+    CHECK(has(*ready, "READY=1\n"));
+    CHECK(has(*ready, "MAINPID=" + pid + "\n"));
+    CHECK(has(*ready, "STATUS=serving "));
+
+    auto c = d.connect();
+    REQUIRE(c->write("/notify/x", "1"));
+    auto status = manager.until("STATUS=serving 1 connections", std::chrono::seconds(5));
+
+    REQUIRE(live_update(*c, UpdateRequest{xstored_bin(), std::nullopt, {"-t", "60"}}) == "OK");
+    std::vector<std::string> lu = manager.until("MAINPID=", std::chrono::seconds(20));
+    REQUIRE(!lu.empty());
+    CHECK(manager.count("STATUS=live-updating") == 1);
+    CHECK(has(lu.back(), "MAINPID=" + pid + "\n"));  // the same process, said again
+    CHECK(has(lu.back(), "live-updated in "));
+    CHECK(manager.count("READY=1") == 1);
+    CHECK(c->read("/notify/x").value_or("") == "1");  // still the same store
+
+    CHECK(d.stop(SIGTERM).empty());
+    manager.until("STOPPING=1", std::chrono::seconds(5));
+    CHECK(manager.count("READY=1") == 1);
+}
+
+TEST_CASE("without NOTIFY_SOCKET nothing is sent and the daemon serves") {
+    Daemon d;
+    auto c = d.connect();
+    CHECK(c->write("/plain", "1"));
+    CHECK(d.stop(SIGTERM).empty());
+}
