@@ -131,7 +131,7 @@ std::string Daemon::lu_exec() {
     std::vector<int> fds{listener_fd_};
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
-    log::info("live update: exec %s", lu_->binary.c_str());
+    log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
     ExecScope scope(std::move(fds), hv_.get(), virq_port_);
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
