@@ -126,8 +126,10 @@ Result<> Daemon::control_check(Request& r) {
 
 Result<> Daemon::control_log(Request& r, const Strings& args) {
     if (args.count == 0) {
+        // The C daemon's switches; only io (the trace itself) exists here.
         std::string s = "Log switch settings:\n";
-        s += log::format("%-8s: %s\n", "io", log::trace_enabled() ? "on" : "off");
+        for (const char* sw : {"obj", "io", "wrl", "acc", "tdb"})
+            s += log::format("%-8s: %s\n", sw, sw == std::string_view("io") && log::trace_enabled() ? "on" : "off");
         s += log::format("%-8s: %s\n", "file", log::trace_file().empty() ? "(none)" : log::trace_file().c_str());
         set_text(r.out, s);
         return {};
@@ -207,6 +209,18 @@ std::string Daemon::memory_report() {
     s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
                      queued);
     s += log::format("domains known: %zu\n", domains_.all().size());
+    // Per domain: what its quotas count (nodes, the bytes of its node
+    // records and paths, every byte charged to it, watches, transactions,
+    // requests and events not yet delivered).
+    for (const auto& [id, d] : domains_.all()) {
+        const quota::Usage& u = d.usage;
+        s += log::format("domain %u: %lld nodes (%lld bytes), memory %lld bytes, %lld watches, %lld transactions, "
+                         "%lld outstanding\n",
+                         id, static_cast<long long>(u[quota::Item::Nodes]), static_cast<long long>(d.node_bytes),
+                         static_cast<long long>(u[quota::Item::Memory]), static_cast<long long>(u[quota::Item::Watches]),
+                         static_cast<long long>(u[quota::Item::Transactions]),
+                         static_cast<long long>(u[quota::Item::Outstanding]));
+    }
     return s;
 }
 

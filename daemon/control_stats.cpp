@@ -65,8 +65,9 @@ StatsSnapshot Daemon::stats_snapshot() {
         s.memory += f.memory;
         s.per_domain.push_back(f);
     }
-    std::stable_sort(s.per_domain.begin(), s.per_domain.end(),
-                     [](const DomainFigures& a, const DomainFigures& b) { return a.memory > b.memory; });
+    std::sort(s.per_domain.begin(), s.per_domain.end(), [](const DomainFigures& a, const DomainFigures& b) {
+        return a.memory != b.memory ? a.memory > b.memory : a.id < b.id;
+    });
     s.rss = resident_bytes();
     s.watches = watches_.total();
     s.requests = stats_.requests;

@@ -15,9 +15,13 @@ void send(const std::string& msg) {
 
 }  // namespace
 
+// Asked every loop turn: the environment is read once (it does not change).
 bool enabled() {
-    const char* s = std::getenv("NOTIFY_SOCKET");
-    return s && *s;
+    static const bool on = [] {
+        const char* s = std::getenv("NOTIFY_SOCKET");
+        return s && *s;
+    }();
+    return on;
 }
 
 std::string message(bool ready, bool main_pid, std::string_view status) {

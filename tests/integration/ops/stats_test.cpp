@@ -150,3 +150,18 @@ TEST_CASE("SIGHUP without --config reopens the trace file only, and the daemon g
     CHECK(has(all, "/hup/after-rotation"));
     CHECK(d.stop(SIGTERM).empty());
 }
+
+TEST_CASE("memreport: the totals and one line per domain; log: the C daemon's switch table") {
+    Daemon d;
+    auto c = d.connect();
+    REQUIRE(c->write("/mem/a", std::string(100, 'x')));
+    auto report = c->control({"memreport"});
+    REQUIRE(report);
+    CHECK(has(*report, "xstored memory report\n"));
+    CHECK(has(*report, "\ndomain 0: "));
+    CHECK(has(*report, " nodes ("));
+    CHECK(has(*report, " watches, 0 transactions, "));
+    auto log = c->control({"log"});
+    REQUIRE(log);
+    CHECK(log->rfind("Log switch settings:\nobj     : off\nio      : off\nwrl     : off\nacc     : off\ntdb     : off\n", 0) == 0);
+}
