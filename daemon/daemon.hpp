@@ -57,8 +57,10 @@ public:
     // The listening socket, kept across a live update.
     void set_listener(int fd) { listener_fd_ = fd; }
     // The new process of a live update: everything the old daemon had,
-    // from its state (attach the hypervisor first).
-    void restore(migration::State state);
+    // from its state (attach the hypervisor first). `rolled_back`: this is
+    // the previous binary again, because the new one could not take over;
+    // the held request is answered with that reason.
+    void restore(migration::State state, const std::optional<std::string>& rolled_back = std::nullopt);
     // The service's status for systemd ("serving 5 connections, ...").
     std::string status_line();
 

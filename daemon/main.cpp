@@ -22,6 +22,7 @@
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/prefault.hpp"
+#include "daemon/rollback.hpp"
 #include "migration/state.hpp"
 #include "transport/hypervisor.hpp"
 #include "transport/unix_listener.hpp"
@@ -170,28 +171,26 @@ private:
 
 bool fd_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
 
+using Failed = Unexpected<std::string>;
+
 // Every fd the state names must be one this process inherited.
-bool fds_inherited(const migration::State& st) {
-    bool ok = true;
-    auto check = [&](int fd, const char* what) {
-        if (fd < 0 || fd_open(fd)) return;
-        log::error("live update: the state names fd %d (%s), which this process does not have", fd, what);
-        ok = false;
+Expected<void, std::string> check_fds(const migration::State& st) {
+    auto check = [&](int fd, const char* what) -> Expected<void, std::string> {
+        if (fd < 0 || fd_open(fd)) return {};
+        return unexpected("the state names fd " + std::to_string(fd) + " (" + what + "), which this process does not have");
     };
-    check(st.global.socket_fd, "the listening socket");
-    check(st.global.evtchn_fd, "event channels");
+    if (auto ok = check(st.global.socket_fd, "the listening socket"); !ok) return ok;
+    if (auto ok = check(st.global.evtchn_fd, "event channels"); !ok) return ok;
     for (const migration::Connection& c : st.connections)
-        if (c.kind == migration::Connection::Kind::Socket) check(c.fd, "a client socket");
-    return ok;
+        if (c.kind == migration::Connection::Kind::Socket)
+            if (auto ok = check(c.fd, "a client socket"); !ok) return ok;
+    return {};
 }
 
-std::optional<migration::State> read_state(const Config& cfg, const std::string& path) {
+Expected<migration::State, std::string> read_state(const Config& cfg, const std::string& path) {
     auto t0 = Clock::now();
     std::optional<MappedFile> file = MappedFile::open(path);
-    if (!file) {
-        log::error("live update: cannot read the state file %s: %s", path.c_str(), std::strerror(errno));
-        return std::nullopt;
-    }
+    if (!file) return unexpected("cannot read the state file " + path + ": " + std::strerror(errno));
     DomId priv = cfg.priv_domid.value_or(cfg.master_domid.value_or(0));
     // The nodes about to be made take about as much heap as the stream.
     std::thread heap = grow_heap(file->bytes().size());
@@ -200,54 +199,83 @@ std::optional<migration::State> read_state(const Config& cfg, const std::string&
     heap_back_to_normal();
     log::info("live update: %zu bytes of state read in %.1f ms", file->bytes().size(),
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    if (!st) {
-        log::error("live update: the state file %s cannot be read: %s", path.c_str(), st.error().describe().c_str());
-        return std::nullopt;
-    }
+    if (!st) return unexpected("the state file " + path + " cannot be read: " + st.error().describe());
     if (st->skipped_records) log::info("live update: %zu records of unknown types skipped", st->skipped_records);
-    if (!fds_inherited(*st)) return std::nullopt;
+    if (auto ok = check_fds(*st); !ok) return unexpected(ok.error());
     return std::move(*st);
+}
+
+// The inherited event channels, or (no hypervisor) none. A failure leaves
+// the fd and its bindings alone, for the previous binary to take again.
+Expected<std::unique_ptr<transport::Hypervisor>, std::string> adopt_hypervisor(int evtchn_fd) {
+    if (evtchn_fd < 0) return std::unique_ptr<transport::Hypervisor>();
+    std::string why;
+    auto hv = transport::Hypervisor::adopt(evtchn_fd, why);
+    if (!hv) return unexpected(why);
+    return hv;
+}
+
+// Everything that can fail, before anything changes: a failure here falls
+// back to the previous binary (rollback.hpp) with nothing disturbed.
+struct TakeOver {
+    migration::State state;
+    std::unique_ptr<transport::Hypervisor> hv;
+    int listener = -1;
+};
+
+Expected<TakeOver, std::string> prepare_take_over(const Config& cfg, const std::string& path) {
+    TakeOver t;
+    auto st = read_state(cfg, path);
+    if (!st) return unexpected(st.error());
+    t.state = std::move(*st);
+    t.listener = t.state.global.socket_fd;
+    if (t.listener < 0) {
+        auto l = transport::listen_unix(cfg.socket_path);
+        if (!l) return unexpected("cannot listen on " + cfg.socket_path + ": " + std::strerror(l.error().code));
+        t.listener = *l;
+    }
+    auto hv = adopt_hypervisor(t.state.global.evtchn_fd);
+    if (!hv) return unexpected(hv.error());
+    t.hv = std::move(*hv);
+    return t;
 }
 
 int run_after_update(const Config& cfg) {
     auto t0 = Clock::now();
     std::string path = cfg.rundir + "/" + std::string(kStateFile);
-    std::optional<migration::State> st = read_state(cfg, path);
-    if (!st) return 1;
-    std::optional<Process> p = set_up(cfg);
-    if (!p) return 1;
+    std::optional<std::string> rolled_back = rollback::reason();
+    auto take = prepare_take_over(cfg, path);
+    std::optional<Process> p = take ? set_up(cfg) : std::nullopt;
+    if (!take || !p) {
+        std::string why = take ? "cannot set up the process (see above)" : take.error();
+        log::error("live update: %s", why.c_str());
+        rollback::fall_back(why);
+        return 1;
+    }
     Daemon daemon(cfg, *p->loop);
     daemon.watch_signals(p->signal_fd);
-    if (st->global.evtchn_fd >= 0) {
-        std::string why;
-        auto hv = transport::Hypervisor::adopt(st->global.evtchn_fd, why);
-        if (!hv) {
-            log::error("live update: %s", why.c_str());
-            return 1;
-        }
-        daemon.attach_hypervisor(std::move(hv));
-    }
-    int listener = st->global.socket_fd;
-    if (listener < 0) {
-        auto l = transport::listen_unix(cfg.socket_path);
-        if (!l) {
-            log::error("cannot listen on %s: %s", cfg.socket_path.c_str(), std::strerror(l.error().code));
-            return 1;
-        }
-        listener = *l;
-    }
-    ::fcntl(listener, F_SETFD, FD_CLOEXEC);
-    std::size_t conns = st->connections.size();
-    daemon.set_listener(listener);
-    daemon.restore(std::move(*st));
-    p->loop->add_listener(listener);
+    if (take->hv) daemon.attach_hypervisor(std::move(take->hv));
+    ::fcntl(take->listener, F_SETFD, FD_CLOEXEC);
+    std::size_t conns = take->state.connections.size();
+    daemon.set_listener(take->listener);
+    daemon.restore(std::move(take->state), rolled_back);
+    p->loop->add_listener(take->listener);
     ::unlink(path.c_str());
+    rollback::forget();
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns, ms, p->loop->name());
+    if (rolled_back)
+        log::error(XSTORED_NAME " back after a failed live update (%s): %zu connections restored in %.1f ms",
+                   rolled_back->c_str(), conns, ms);
+    else
+        log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns, ms,
+                  p->loop->name());
     // Same pid, new program: said again, and no second READY=1.
-    notify::updated(daemon.status_line() + log::format("; live-updated in %.1f ms", ms));
+    notify::updated(daemon.status_line() + (rolled_back ? std::string("; back after a failed live update")
+                                                        : log::format("; live-updated in %.1f ms", ms)));
     return serve(cfg, *p, daemon);
 }
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 int run(const Config& cfg) {
     log::init(cfg.no_fork ? log::Sink::Stderr : log::Sink::Syslog, cfg.verbose ? log::Level::Debug : log::Level::Info);
@@ -266,6 +294,8 @@ int main(int argc, char** argv) {
     ParseOutcome parsed = parse_options(argc, argv, [](const char* name) { return std::getenv(name); });
     if (!parsed.config) {
         std::fputs(parsed.message.c_str(), parsed.exit_code ? stderr : stdout);
+        // The exec of a live update with a command line this binary refuses.
+        if (parsed.exit_code) rollback::fall_back("the new command line is not valid: " + first_line(parsed.message));
         return parsed.exit_code;
     }
     return run(*parsed.config);

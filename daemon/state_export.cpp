@@ -25,7 +25,12 @@ migration::State Daemon::export_state(std::uint32_t version) {
     for (const auto& [id, c] : conns_)
         if (!c->closing) ids.push_back(id);
     std::sort(ids.begin(), ids.end());  // oldest first, as they were made
-    for (ConnId id : ids) s.connections.push_back(export_connection(*conns_.at(id)));
+    for (ConnId id : ids) {
+        s.connections.push_back(export_connection(*conns_.at(id)));
+        if (lu_ && lu_->owner == id && updating())
+            s.held_reply = migration::State::HeldReply{static_cast<std::uint32_t>(s.connections.size() - 1),
+                                                       lu_->held.req_id};
+    }
     for (const auto& [id, d] : domains_.all()) s.domains.push_back(export_domain(d));
     s.live_updates = live_updates_;
     fold_requests();

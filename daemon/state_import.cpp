@@ -15,7 +15,24 @@
 
 namespace xs::daemon {
 
-void Daemon::restore(migration::State st) {
+namespace {
+
+// A rolled-back update: the held request's "OK" becomes the reason.
+void answer_with(migration::State& st, const std::string& reason) {
+    if (!st.held_reply) return;
+    migration::Connection& c = st.connections[st.held_reply->conn];
+    migration::OutMessage& last = c.output.back();
+    std::string text = "Error activating new binary.\nThe new binary could not take over (" + reason +
+                       "); the previous binary was restored.";
+    text.push_back('\0');
+    last.bytes.clear();
+    wire::append_message(last.bytes, wire::Header{wire::kControl, st.held_reply->req_id, 0, 0}, text);
+}
+
+}  // namespace
+
+void Daemon::restore(migration::State st, const std::optional<std::string>& rolled_back) {
+    if (rolled_back) answer_with(st, *rolled_back);
     store_.tree() = std::move(st.tree);
     store_.generation() = st.generation;
     domains_ = Domains{};
@@ -29,7 +46,7 @@ void Daemon::restore(migration::State st) {
         for (quota::Item item : quota::kItems)
             domains_.get(d.id).usage.observe(item, d.max_seen[quota::index(item)]);
     for (quota::Item item : quota::kItems) global_max_.observe(item, st.global_max[quota::index(item)]);
-    live_updates_ = st.live_updates + 1;
+    live_updates_ = st.live_updates + (rolled_back ? 0 : 1);
     stats_.requests = stats_.folded = st.requests;
     stats_.quota_refusals = st.quota_refusals;
     if (st.started_ns) stats_.started_ns = st.started_ns;  // else: counting began at this start

@@ -12,6 +12,7 @@
 #include "daemon/config/log.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/rollback.hpp"
 
 namespace xs::daemon {
 
@@ -36,9 +37,10 @@ Result<> write_all(int fd, std::string_view bytes) {
 // What the exec changes in this process, undone if it fails.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq)
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv)
         : fds_(std::move(fds)), hv_(hv), virq_(virq) {
         for (int fd : fds_) set_cloexec(fd, false);
+        if (!rollback::arm(argv)) log::warning("live update: no way back to this binary if the new one fails");
         // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
         if (hv_ && virq_ != ~0u) hv_->unbind(virq_);
         release_signals_for_exec();
@@ -46,6 +48,7 @@ public:
     // Back to serving: signals, close-on-exec, and domain deaths noticed
     // again (the C daemon forgets the last one).
     std::uint32_t undo() {
+        rollback::disarm();
         reclaim_signals();
         for (int fd : fds_) set_cloexec(fd, true);
         if (!hv_ || virq_ == ~0u) return virq_;
@@ -132,7 +135,7 @@ std::string Daemon::lu_exec() {
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_);
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv);
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
     ::execv(argv[0], argv.data());

@@ -92,6 +92,15 @@ struct State {
     std::uint64_t requests = 0;         // requests handled since the first start (CONTROL stats)
     std::uint64_t quota_refusals = 0;   // requests refused for a quota since then
     std::int64_t started_ns = 0;        // when the first daemon started (wall clock); 0 = unknown
+    // The reply to the request that started the live update ("OK", last in
+    // its connection's output): a process that rolls the update back
+    // replaces it with the reason.
+    struct HeldReply {
+        std::uint32_t conn = 0;  // index into `connections`
+        std::uint32_t req_id = 0;
+        friend bool operator==(const HeldReply&, const HeldReply&) = default;
+    };
+    std::optional<HeldReply> held_reply;
     MaxUsage global_max{};              // CONTROL quota max
     // Set by decode(): streams that came from xstored carry its records.
     bool from_xstored = false;

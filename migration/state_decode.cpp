@@ -72,6 +72,7 @@ private:
         return {};
     }
     Parsed<void> finish_transactions();
+    Parsed<void> finish_held_reply();
     Fail bad(std::string message) const { return unexpected(r_.error(std::move(message))); }
     Parsed<Connection*> connection(std::uint32_t id);
     Parsed<TxSlot*> transaction(std::uint32_t conn, std::uint32_t tx);
@@ -82,6 +83,8 @@ private:
     State s_;
     std::string path_buf_;
     std::uint64_t load_gen_ = 0;  // generations of the nodes loaded
+    std::optional<std::uint32_t> held_conn_, held_req_;
+    std::uint64_t held_offset_ = 0;
     store::TreeLoader* loader_ = nullptr;
     bool seen_global_ = false;
     std::map<std::uint32_t, std::size_t> conns_;  // stream id -> index
@@ -104,6 +107,7 @@ Parsed<State> Decoder::run() {
     }
     loader_ = nullptr;
     if (auto ok = finish_transactions(); !ok) return unexpected(ok.error());
+    if (auto ok = finish_held_reply(); !ok) return unexpected(ok.error());
     // Loaded nodes got new generations; the counter goes on above them and
     // above the one the stream carried.
     s_.generation = std::max(s_.generation, load_gen_);
@@ -270,6 +274,8 @@ Parsed<void> Decoder::on(const XsGlobal& x) {
         else if (v.name == names::kRequests) s_.requests = v.value;
         else if (v.name == names::kQuotaRefusals) s_.quota_refusals = v.value;
         else if (v.name == names::kStartedNs) s_.started_ns = static_cast<std::int64_t>(v.value);
+        else if (v.name == names::kHeldReplyConn) held_conn_ = static_cast<std::uint32_t>(v.value), held_offset_ = r_.offset();
+        else if (v.name == names::kHeldReplyReq) held_req_ = static_cast<std::uint32_t>(v.value);
         else read_max(s_.global_max, v);
     }
     return {};
@@ -326,6 +332,18 @@ Parsed<void> Decoder::finish_transactions() {
             img.changed = true;
         }
     }
+    return {};
+}
+
+// XS_GLOBAL came before the connections: the reply it names is checked
+// once everything is in (a connection's, the last of its output).
+Parsed<void> Decoder::finish_held_reply() {
+    if (!held_conn_ || !held_req_) return {};
+    auto it = conns_.find(*held_conn_);
+    if (it == conns_.end() || s_.connections[it->second].output.empty())
+        return unexpected(ParseError{"the held reply's connection " + std::to_string(*held_conn_) + " has no output",
+                                     static_cast<std::uint32_t>(RecordType::XsGlobal), held_offset_});
+    s_.held_reply = State::HeldReply{static_cast<std::uint32_t>(it->second), *held_req_};
     return {};
 }
 

@@ -52,6 +52,10 @@ void add_global(Writer& w, const State& s) {
     v.add(std::string(names::kRequests), s.requests);
     v.add(std::string(names::kQuotaRefusals), s.quota_refusals);
     if (s.started_ns) v.add(std::string(names::kStartedNs), static_cast<std::uint64_t>(s.started_ns));
+    if (s.held_reply) {
+        v.add(std::string(names::kHeldReplyConn), s.held_reply->conn + 1);
+        v.add(std::string(names::kHeldReplyReq), s.held_reply->req_id);
+    }
     v.add_max(s.global_max);
     std::vector<NamedValue64> view = v.view();
     w.add(XsGlobal{view});

@@ -18,6 +18,8 @@ inline constexpr std::string_view kLiveUpdates = "live-updates";
 inline constexpr std::string_view kRequests = "requests";
 inline constexpr std::string_view kQuotaRefusals = "quota-refusals";
 inline constexpr std::string_view kStartedNs = "started-ns";  // wall clock, ns since 1970
+inline constexpr std::string_view kHeldReplyConn = "held-reply-conn";  // connection id in the stream
+inline constexpr std::string_view kHeldReplyReq = "held-reply-req";
 // XS_DOMAIN
 inline constexpr std::string_view kDomainFlags = "flags";
 inline constexpr std::uint64_t kShutdownNoticed = 0x1;

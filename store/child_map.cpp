@@ -213,6 +213,42 @@ Block* insert_into(Block*& b, Node* child) {
     return split;
 }
 
+// Appends to the (unshared) subtree `b` at its right edge; returns a new
+// right sibling holding the child when `b` is full.
+Block* append_into(Block*& b, Node* child) {
+    std::uint32_t bytes = entry_bytes(child);
+    if (b->leaf) {
+        auto* l = as_leaf(b);
+        if (l->count < ChildMap::kLeafMax) {
+            leaf_insert(l, l->count, child);
+            b = l;
+            return nullptr;
+        }
+        LeafBlock* r = alloc_leaf(1);
+        leaf_insert(r, 0, child);
+        return r;
+    }
+    auto* in = as_inner(b);
+    auto k = static_cast<std::uint16_t>(in->count - 1);
+    unshare(in->kids[k]);
+    Block* right = append_into(in->kids[k], child);
+    if (!right) {
+        ++in->size;
+        in->bytes += bytes;
+        in->kid_bytes[k] += bytes;
+        return nullptr;
+    }
+    InnerBlock* target = in;
+    if (in->count == ChildMap::kInnerMax) target = alloc_inner();  // a new right sibling for `right` alone
+    std::uint16_t at = target->count++;
+    target->kids[at] = right;
+    if (at > 0) target->keys[at] = std::string(child->name());
+    target->kid_bytes[at] = bytes;
+    ++target->size;
+    target->bytes += bytes;
+    return target == in ? nullptr : target;
+}
+
 // Removes `name` from the (unshared) subtree; returns the child or nullptr.
 Node* erase_from(Block*& b, std::string_view name) {
     if (b->leaf) {
@@ -308,6 +344,27 @@ void ChildMap::insert(Node* child) {
     top->keys[1] = std::string(first_name(right));
     retotal(top);
     root_ = top;
+}
+
+void ChildMap::append(Node* child) {
+    if (!root_) return insert(child);
+    unshare(root_);
+    Block* right = append_into(root_, child);
+    if (!right) return;
+    InnerBlock* top = alloc_inner();
+    top->count = 2;
+    top->kids[0] = root_;
+    top->kids[1] = right;
+    top->keys[1] = std::string(child->name());
+    retotal(top);
+    root_ = top;
+}
+
+const Node* ChildMap::last() const {
+    const Block* b = root_;
+    if (!b) return nullptr;
+    while (!b->leaf) b = as_inner(b)->kids[as_inner(b)->count - 1];
+    return as_leaf(b)->items[b->count - 1];
 }
 
 Node* ChildMap::erase(std::string_view name) {

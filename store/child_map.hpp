@@ -48,6 +48,13 @@ public:
     Node** find_slot(std::string_view name);
     // Adds `child` (its reference is adopted). Its name must be absent.
     void insert(Node* child);
+    // The same for a child whose name sorts after every name in the map (a
+    // bulk load in name order): no search, and a full block at the right
+    // edge gets a new right sibling instead of being split in half, so the
+    // blocks stay full.
+    void append(Node* child);
+    // The last child in name order, or nullptr.
+    const Node* last() const;
     // Removes child `name` and returns its reference, or nullptr.
     Node* erase(std::string_view name);
 

@@ -81,7 +81,11 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     if (!parent) return fail(ENOENT);
     std::string_view name = basename_of(path);
     PermRef list = PermRef::share(shared_perms(perms, parent));
-    if (Node** slot = parent->is_dir() ? parent->dir_children().find_slot(name) : nullptr) {
+    // Children usually come in name order (ours do): a name after the last
+    // one is new and goes at the end, without a search.
+    const Node* last = parent->children().last();
+    bool in_order = !last || last->name() < name;
+    if (Node** slot = in_order || !parent->is_dir() ? nullptr : parent->dir_children().find_slot(name)) {
         edit::unshare(*slot);
         edit::set_value(*slot, value, ++generation_);
         edit::set_perms(*slot, std::move(list), generation_);
@@ -95,7 +99,9 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
         edit::children_of(*pslot);
         chain_.back() = parent = *pslot;
     }
-    parent->dir_children().insert(Node::make(name, value, list.get(), nullptr, 0));
+    Node* child = Node::make(name, value, list.get(), nullptr, 0);
+    if (in_order) parent->dir_children().append(child);
+    else parent->dir_children().insert(child);
     parent->set_gen(++generation_);
     return {};
 }

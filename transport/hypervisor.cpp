@@ -34,7 +34,7 @@ std::unique_ptr<Hypervisor> Hypervisor::open(std::string& why) {
         why = std::string("cannot open event channels: ") + std::strerror(errno);
         return nullptr;
     }
-    return with_event_channels(evtchn, why);
+    return with_event_channels(evtchn, false, why);
 }
 
 std::unique_ptr<Hypervisor> Hypervisor::adopt(int evtchn_fd, std::string& why) {
@@ -43,21 +43,22 @@ std::unique_ptr<Hypervisor> Hypervisor::adopt(int evtchn_fd, std::string& why) {
         why = "cannot adopt the event-channel fd " + std::to_string(evtchn_fd) + ": " + std::strerror(errno);
         return nullptr;
     }
-    return with_event_channels(evtchn, why);
+    return with_event_channels(evtchn, true, why);
 }
 
-std::unique_ptr<Hypervisor> Hypervisor::with_event_channels(void* evtchn, std::string& why) {
+// `adopted`: a failure must leave the inherited fd, and with it every
+// binding, to whoever comes next (a live update's way back).
+std::unique_ptr<Hypervisor> Hypervisor::with_event_channels(void* evtchn, bool adopted, std::string& why) {
     std::unique_ptr<Hypervisor> hv(new Hypervisor());
     hv->impl_ = std::make_unique<Impl>();
     hv->impl_->evtchn = static_cast<xenevtchn_handle*>(evtchn);
     hv->impl_->gnttab = xengnttab_open(nullptr, 0);
-    if (!hv->impl_->gnttab) {
-        why = std::string("cannot open grant tables: ") + std::strerror(errno);
-        return nullptr;
-    }
-    hv->impl_->xc = xs_xc_open();
-    if (!hv->impl_->xc) {
-        why = std::string("cannot open the hypervisor control interface: ") + std::strerror(errno);
+    if (hv->impl_->gnttab) hv->impl_->xc = xs_xc_open();
+    if (!hv->impl_->gnttab || !hv->impl_->xc) {
+        why = std::string(hv->impl_->gnttab ? "cannot open the hypervisor control interface: "
+                                            : "cannot open grant tables: ") +
+              std::strerror(errno);
+        if (adopted) hv->impl_->evtchn = nullptr;  // left open on purpose
         return nullptr;
     }
     return hv;

@@ -58,7 +58,7 @@ public:
 
 private:
     Hypervisor() = default;
-    static std::unique_ptr<Hypervisor> with_event_channels(void* evtchn, std::string& why);
+    static std::unique_ptr<Hypervisor> with_event_channels(void* evtchn, bool adopted, std::string& why);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -90,12 +90,33 @@ TEST_CASE("a state file that cannot be written: the reply says so and the daemon
     check_still_serving(h, g);
 }
 
-TEST_CASE("a new binary that cannot read the state stops with the record and offset") {
+TEST_CASE("a new binary that cannot take over rolls back to the previous one, which answers why") {
+    GuestHarness h;
+    auto g = h.add_guest(4);
+    REQUIRE(outcome(h.dom0().write("/rb/a", "1")) == "OK");
+    auto before = dump_tree(h.dom0());
+    pid_t pid = h.daemon().pid();
+    // The new process refuses its command line: it execs the previous
+    // binary again, which restores everything from the same state.
+    auto r = xenstore_control_update(h.daemon(), xstored_bin(), {"-c", "--no-such-option"});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("Error activating new binary.") != std::string::npos);
+    CHECK(r.err.find("the previous binary was restored") != std::string::npos);
+    CHECK(r.err.find("no-such-option") != std::string::npos);
+    CHECK(h.daemon().pid() == pid);
+    CHECK(dump_tree(h.dom0()) == before);
+    CHECK(h.daemon().stderr_text().find("back after a failed live update") != std::string::npos);
+    CHECK(!std::filesystem::exists(h.daemon().dir().file("state_dump")));
+    check_still_serving(h, g);
+}
+
+TEST_CASE("a state the new binary cannot read stops with the record and offset") {
     Daemon d;
     auto c = d.connect();
     REQUIRE(outcome(c->write("/x", "1")) == "OK");
     // The "new binary" damages the state file's first record, then starts
-    // the real daemon on it.
+    // the real daemon on it. The way back reads the same file: it cannot
+    // help, and the daemon stops.
     std::string wrapper = write_file(d.dir().file("damaging-update"),
                                      "#!/bin/sh\n"
                                      "printf '\\377\\377\\377\\377' | dd of=\"$XENSTORED_RUNDIR/state_dump\" bs=1 "
@@ -109,6 +130,7 @@ TEST_CASE("a new binary that cannot read the state stops with the record and off
     INFO(tail(log));
     CHECK(log.find("live update: the state file") != std::string::npos);
     CHECK(log.find("record GLOBAL_DATA at offset 16") != std::string::npos);
+    CHECK(log.find("rolling back to the previous binary") != std::string::npos);
     // It is left for the operator (docs/live-update.md).
     CHECK(std::filesystem::exists(d.dir().file("state_dump")));
 }

@@ -139,6 +139,9 @@ State random_state(Rng& rng) {
     s.requests = rng();
     s.quota_refusals = pick(rng, 1000);
     s.started_ns = static_cast<std::int64_t>(rng() >> 1);
+    for (std::size_t i = 0; i < s.connections.size(); ++i)
+        if (!s.connections[i].output.empty() && pick(rng, 2))
+            s.held_reply = State::HeldReply{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(rng())};
     s.global_max[0] = static_cast<std::int64_t>(pick(rng, 50));
     return s;
 }
@@ -221,6 +224,7 @@ void check_state(const State& out, const State& in, bool v2) {
     CHECK(out.requests == in.requests);
     CHECK(out.quota_refusals == in.quota_refusals);
     CHECK(out.started_ns == in.started_ns);
+    CHECK(out.held_reply == in.held_reply);
     CHECK(out.global_max == in.global_max);
     CHECK(out.from_xstored);
     REQUIRE(out.connections.size() == in.connections.size());

@@ -164,3 +164,35 @@ TEST_CASE("for_each_from starts at the entry holding a byte offset, in maps of e
         }
     }
 }
+
+TEST_CASE("append in name order builds the same map, with full blocks, and leaves snapshots alone") {
+    for (int n : {1, 63, 64, 65, 2048, 64 * 32 + 1, 70000}) {
+        CAPTURE(n);
+        ChildMap m;
+        std::map<std::string, std::string> ref;
+        ChildMap snapshot;
+        for (int i = 0; i < n; ++i) {
+            char name[16];
+            std::snprintf(name, sizeof name, "c%07d", i);
+            CHECK((m.last() == nullptr || m.last()->name() < std::string_view(name)));
+            m.append(leaf(name, std::to_string(i)));
+            ref[name] = std::to_string(i);
+            if (i == n / 2) snapshot = m;  // shares blocks: later appends must copy them
+        }
+        expect_equal(m, ref);
+        REQUIRE(m.last());
+        CHECK(m.last()->name() == ref.rbegin()->first);
+        // Lookups, inserts and erases work on an appended map as on any other.
+        CHECK(m.find("c0000000"));
+        CHECK(m.erase("c0000000") != nullptr);
+        m.insert(leaf("b-first"));
+        ref.erase("c0000000");
+        ref["b-first"] = "";
+        expect_equal(m, ref);
+        std::map<std::string, std::string> half;
+        for (auto& [k, v] : ref)
+            if (k != "b-first" && std::stoi(k.substr(1)) <= n / 2) half[k] = v;
+        half["c0000000"] = "0";  // erased from the map, not from the snapshot
+        expect_equal(snapshot, half);
+    }
+}
