@@ -14,12 +14,13 @@ namespace xs::daemon {
 
 namespace {
 
-std::optional<Config> parse_again(const std::vector<std::string>& words, std::string& why) {
+std::optional<Config> parse_again(const std::vector<std::string>& words, const std::string& dir, std::string& why) {
     std::vector<std::string> copy = words;
     std::vector<char*> argv;
     for (std::string& w : copy) argv.push_back(w.data());
     argv.push_back(nullptr);
-    ParseOutcome o = parse_options(static_cast<int>(copy.size()), argv.data(), [](const char* n) { return std::getenv(n); });
+    auto env = [](const char* n) { return std::getenv(n); };
+    ParseOutcome o = parse_options(static_cast<int>(copy.size()), argv.data(), env, dir);
     why = o.message.substr(0, o.message.find('\n'));
     return o.config;
 }
@@ -45,7 +46,7 @@ void Daemon::reload() {
         return;
     }
     std::string why;
-    std::optional<Config> f = parse_again(cfg_.argv, why);
+    std::optional<Config> f = parse_again(cfg_.argv, cfg_.start_dir, why);
     if (!f) {
         log::error("SIGHUP: %s; settings unchanged", why.c_str());
         return;

@@ -255,12 +255,12 @@ std::string current_dir() {
 }
 
 // Environment, defaults that depend on other options, absolute file names.
-void finish(Config& cfg, const std::function<const char*(const char*)>& getenv_fn) {
+void finish(Config& cfg, const std::function<const char*(const char*)>& getenv_fn, const std::string& cwd) {
     auto env = [&](const char* name) -> std::string {
         const char* v = getenv_fn ? getenv_fn(name) : nullptr;
         return v ? std::string(v) : std::string();
     };
-    const std::string cwd = current_dir();
+    cfg.start_dir = cwd;
     cfg.rundir = env("XENSTORED_RUNDIR");
     if (cfg.rundir.empty()) cfg.rundir = kDefaultRundir;
     if (cfg.socket_path.empty()) cfg.socket_path = env("XENSTORED_PATH");
@@ -344,11 +344,13 @@ Expected<std::vector<std::string>, std::string> read_config_file(const std::stri
 
 // The command line is read twice when it names a --config file: once to
 // find the file, then over the file's settings, which it overrides.
-ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn) {
+ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn,
+                           const std::optional<std::string>& start_dir) {
+    const std::string cwd = start_dir.value_or(current_dir());
     Parser p;
     if (auto early = run_getopt(p, argc, argv)) return *early;
     if (!p.cfg.config_file.empty()) {
-        std::string file = absolute(p.cfg.config_file, current_dir());
+        std::string file = absolute(p.cfg.config_file, cwd);
         auto words = read_config_file(file);
         if (!words) return failure(words.error());
         p = Parser{};
@@ -356,7 +358,7 @@ ParseOutcome parse_options(int argc, char* const argv[], const std::function<con
         if (auto early = run_getopt(p, argc, argv)) return *early;
     }
     for (int i = 0; i < argc; ++i) p.cfg.argv.emplace_back(argv[i]);
-    finish(p.cfg, getenv_fn);
+    finish(p.cfg, getenv_fn, cwd);
     return {std::move(p.cfg), std::string(), 0};
 }
 

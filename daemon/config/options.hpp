@@ -23,6 +23,7 @@ struct Config {
     std::string pid_file;              // -F (absolute after parsing)
     std::string trace_file;            // -T (absolute after parsing: relative names resolved against the starting cwd)
     std::string config_file;           // --config: run-time settings, read again on SIGHUP (absolute)
+    std::string start_dir;             // the directory relative names were resolved against
     quota::Limits limits = quota::Limits::defaults();  // -E -S -W -t -A -M -Q name=N, -q memory=N (soft)
     unsigned watch_event_timeout_s = kDefaultWatchEventTimeout;  // -w watch-event=S (0 disables)
     bool keep_orphans = false;         // -K
@@ -60,7 +61,10 @@ struct ParseOutcome {
 // Parses argv. Environment lookups go through getenv_fn (tests inject their
 // own); relative file names are made absolute against the current directory.
 // Uses getopt_long, so it is not reentrant (call it from main, once).
-ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn);
+// `start_dir` stands for the current directory (SIGHUP parses the command
+// line again after the daemon changed to "/").
+ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn,
+                           const std::optional<std::string>& start_dir = std::nullopt);
 
 // A --config file's text as command-line words ({"xstored", "--quota",
 // "nodes=2000", ...}), or what is wrong with it (the line, the setting).

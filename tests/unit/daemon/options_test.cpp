@@ -291,3 +291,18 @@ TEST_CASE("--config: the file's settings, the command line over them") {
     unlink(tmpl);
     CHECK(contains(err({"--config", "/nonexistent/xstored.conf"}), "cannot read /nonexistent/xstored.conf"));
 }
+
+TEST_CASE("a given start directory stands for the current one (SIGHUP after the daemon moved to /)") {
+    std::vector<std::string> args{"xstored", "-F", "run/pid", "--config", "none.conf"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ParseOutcome o = parse_options(static_cast<int>(args.size()), argv.data(), nullptr, std::string("/nonexistent-base"));
+    CHECK(contains(o.message, "cannot read /nonexistent-base/none.conf"));
+    argv.erase(argv.begin() + 3, argv.begin() + 5);
+    o = parse_options(3, argv.data(), nullptr, std::string("/base"));
+    REQUIRE(o.config);
+    CHECK(o.config->pid_file == "/base/run/pid");
+    CHECK(o.config->start_dir == "/base");
+    CHECK(ok({}).start_dir == cwd());
+}
