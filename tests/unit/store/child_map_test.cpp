@@ -184,7 +184,9 @@ TEST_CASE("append in name order builds the same map, with full blocks, and leave
         CHECK(m.last()->name() == ref.rbegin()->first);
         // Lookups, inserts and erases work on an appended map as on any other.
         CHECK(m.find("c0000000"));
-        CHECK(m.erase("c0000000") != nullptr);
+        Node* erased = m.erase("c0000000");
+        CHECK(erased != nullptr);
+        if (erased) release(erased);
         m.insert(leaf("b-first"));
         ref.erase("c0000000");
         ref["b-first"] = "";
