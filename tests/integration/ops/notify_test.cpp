@@ -1,16 +1,21 @@
 // systemd's notification protocol, as a service manager sees it: the daemon
 // runs with NOTIFY_SOCKET naming a datagram socket this test reads. READY=1
 // once (with MAINPID), STATUS lines, MAINPID and STATUS but no second
-// READY=1 after a live update, STOPPING=1 on SIGTERM.
+// READY=1 after a live update, STOPPING=1 on SIGTERM; READY=1 only once
+// dom0's ring is served; and the forking start Xen's launch-xenstore and
+// Debian's init script use (the detached daemon reports its own MAINPID).
 #include <doctest/doctest.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,7 +23,9 @@
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/env.hpp"
+#include "tests/support/guest_harness.hpp"
 #include "tests/support/live_update.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 
 using namespace xs::testing;
@@ -77,6 +84,23 @@ private:
 
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
+// The pid a daemon wrote to its pid file (0 when there is none yet).
+pid_t pid_in(const std::string& file) {
+    std::ifstream in(file);
+    long pid = 0;
+    in >> pid;
+    return static_cast<pid_t>(pid);
+}
+
+// A daemon that detached itself is not this test's child: whatever happens
+// to the test, it is killed at the end.
+struct KillAtEnd {
+    std::string pid_file;
+    ~KillAtEnd() {
+        if (pid_t pid = pid_in(pid_file); pid > 0) ::kill(pid, SIGKILL);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("READY=1 once, STATUS while serving, MAINPID after a live update, STOPPING=1 at the end") {
@@ -116,4 +140,46 @@ TEST_CASE("without NOTIFY_SOCKET nothing is sent and the daemon serves") {
     auto c = d.connect();
     CHECK(c->write("/plain", "1"));
     CHECK(d.stop(SIGTERM).empty());
+}
+
+TEST_CASE("on a Xen host READY=1 waits for dom0's own ring: the first STATUS counts its connection and domain") {
+    TempDir dir("xstored-notify");
+    NotifySocket manager(dir.file("notify"));
+    DaemonOptions opts;
+    opts.env = {{"NOTIFY_SOCKET", manager.path()}};
+    GuestHarness h(std::move(opts));
+    auto ready = manager.next(std::chrono::seconds(5));
+    REQUIRE(ready);
+    CHECK(has(*ready, "READY=1\n"));
+    // Sent before the loop's first turn: the only connection is dom0's ring.
+    CHECK(has(*ready, "STATUS=serving 1 connections, 1 domains;"));
+}
+
+TEST_CASE("forking, as launch-xenstore and Debian's init script start it: the detached daemon says READY=1 and its MAINPID") {
+    TempDir dir("xstored-notify");
+    NotifySocket manager(dir.file("notify"));
+    std::string socket = dir.file("socket"), pid_file = dir.file("xenstored.pid");
+    KillAtEnd guard{pid_file};
+    SpawnOptions spawn;
+    spawn.argv = {xstored_bin(), "--pid-file", pid_file, "--socket", socket};
+    spawn.env = {{"NOTIFY_SOCKET", manager.path()}, {"XENSTORED_RUNDIR", dir.path()}};
+    spawn.out = Redirect::null();
+    spawn.err = Redirect::null();
+    Process launcher = Process::spawn(spawn);
+    REQUIRE(launcher.wait_exit(scaled(std::chrono::seconds(10))));
+    CHECK(launcher.exit_code() == 0);  // the command returns once the daemon has detached
+
+    auto ready = manager.next(std::chrono::seconds(10));
+    REQUIRE(ready);
+    CHECK(has(*ready, "READY=1\n"));
+    std::string err;
+    CHECK_MESSAGE(xs::client::connect_unix(socket, err), err);  // once, no retry: READY=1 means it accepts
+    pid_t pid = pid_in(pid_file);
+    REQUIRE(pid > 0);
+    CHECK(pid != launcher.pid());
+    CHECK(has(*ready, "MAINPID=" + std::to_string(pid) + "\n"));
+
+    REQUIRE(::kill(pid, SIGTERM) == 0);
+    manager.until("STOPPING=1", std::chrono::seconds(10));
+    CHECK(eventually([&] { return !std::filesystem::exists(pid_file); }, std::chrono::seconds(10)));
 }
