@@ -1,7 +1,8 @@
 // xstored-man: writes the xstored(8) man page from the daemon's own option
 // table (daemon/config/option_table.hpp), so the page and --help cannot
 // disagree and a new option is documented the moment it exists. Run by
-// the build; usage: xstored-man OUTPUT.
+// the build; usage: xstored-man OUTPUT [SYSCONFDIR] (the directory the
+// configuration files are installed in, when it is not /etc).
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -26,12 +27,21 @@ void options_section(std::string& out, OptionGroup group, const char* heading) {
     }
 }
 
-void entries(std::string& out, const char* section, std::span<const DocEntry> docs) {
-    out += std::string(".SH ") + section + "\n";
-    for (const DocEntry& d : docs) out += ".TP\n.B " + escape(d.name) + "\n" + escape(d.text) + "\n";
+// The table names the configuration files under /etc; an installation
+// with another --sysconfdir has them there.
+std::string under_sysconfdir(std::string_view name, std::string_view sysconfdir) {
+    constexpr std::string_view etc = "/etc/";
+    if (sysconfdir.empty() || !name.starts_with(etc)) return std::string(name);
+    return std::string(sysconfdir) + "/" + std::string(name.substr(etc.size()));
 }
 
-std::string page() {
+void entries(std::string& out, const char* section, std::span<const DocEntry> docs, std::string_view sysconfdir = {}) {
+    out += std::string(".SH ") + section + "\n";
+    for (const DocEntry& d : docs)
+        out += ".TP\n.B " + escape(under_sysconfdir(d.name, sysconfdir)) + "\n" + escape(d.text) + "\n";
+}
+
+std::string page(std::string_view sysconfdir) {
     std::string out = ".TH XSTORED 8 \"\" \"xstored " XSTORED_VERSION "\" \"System Administration\"\n";
     out += ".SH NAME\nxstored \\- xenstore daemon for Xen\n";
     out += ".SH SYNOPSIS\n.B xstored\n[\\fIOPTION\\fR]...\n";
@@ -48,22 +58,26 @@ std::string page() {
     options_section(out, OptionGroup::Info, "Information");
     entries(out, "SIGNALS", signal_docs());
     entries(out, "ENVIRONMENT", environment_docs());
-    entries(out, "FILES", file_docs());
+    entries(out, "FILES", file_docs(), sysconfdir);
     out += ".SH EXIT STATUS\n" + escape("0 after a clean stop, --help or --version; 2 for a command-line or "
                                         "--config error; 1 when the daemon cannot start.") + "\n";
-    out += ".SH SEE ALSO\n.BR xstore-top (1),\n.BR xstore-dump (1),\n.BR xenstore-control (1),\n"
-           ".BR systemd.service (5)\n";
+    // xstore-top and xstore-dump have no pages of their own: their --help.
+    out += ".SH SEE ALSO\n.BR xenstore (1),\n.BR systemd.service (5),\n.BR sd_notify (3);\n" +
+           escape("xstore-top --help, xstore-dump --help; docs/operations.md in xstored's sources, the "
+                  "operator's guide.") + "\n";
     return out;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fputs("usage: xstored-man OUTPUT\n", stderr);
+    if (argc != 2 && argc != 3) {
+        std::fputs("usage: xstored-man OUTPUT [SYSCONFDIR]\n", stderr);
         return 2;
     }
+    std::string_view sysconfdir = argc == 3 ? std::string_view(argv[2]) : std::string_view();
+    if (sysconfdir == "/etc") sysconfdir = {};
     std::ofstream f(argv[1], std::ios::binary | std::ios::trunc);
-    f << page();
+    f << page(sysconfdir);
     return f.good() ? 0 : 1;
 }

@@ -1,14 +1,15 @@
 #!/bin/sh
 # meson install into a scratch DESTDIR: the daemon in sbindir, the operator
-# tools in bindir, xstored(8), the systemd unit (with this prefix's paths),
-# the drop-in for Xen's unit, the config files; nothing of the test
-# harness or the benchmarks.
+# tools in bindir, xstored(8) (naming this sysconfdir's files), the systemd
+# unit (with this prefix's paths), the drop-in for Xen's unit, the config
+# files; nothing of the test harness or the benchmarks.
 # usage: install_test.sh BUILDDIR
 set -eu
 build=$1
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-meson install -C "$build" --no-rebuild --destdir "$dest" --quiet >/dev/null || { echo "meson install failed"; exit 1; }
+# DESTDIR as packaging scripts set it (the same as --destdir).
+DESTDIR=$dest meson install -C "$build" --no-rebuild --quiet >/dev/null || { echo "meson install failed"; exit 1; }
 
 prefix=$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
@@ -48,6 +49,8 @@ grep -q "^ExecStart=$sbin/xstored " "$dest$data/xstored/xenstored.service.d/50-x
 # The installed daemon runs and its page is a man page.
 "$dest$sbin/xstored" --version | grep -q '^xstored ' || { echo "installed xstored --version failed"; fail=1; }
 head -1 "$dest$man/man8/xstored.8" | grep -q '^\.TH XSTORED 8' || { echo "xstored.8 has no .TH line"; fail=1; }
+grep -q "^\.B $etc/xstored.conf\$" "$dest$man/man8/xstored.8" 2>/dev/null ||
+  { echo "xstored.8 does not name $etc/xstored.conf in FILES"; fail=1; }
 # The installed sample config is one the daemon accepts.
 "$dest$sbin/xstored" --config "$dest$etc/xstored.conf" --socket "$dest/none" --help >/dev/null ||
   { echo "xstored refuses the installed xstored.conf"; fail=1; }

@@ -1,6 +1,7 @@
 // xstored(8) documents everything the daemon accepts: every option the
 // parser takes (found by trying each letter, and each long name getopt is
-// given), every signal it acts on, every environment variable it reads.
+// given), every signal it acts on, every environment variable it reads,
+// the files it uses by default.
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -137,4 +138,16 @@ TEST_CASE("--help and the page come from one table") {
         CHECK(usage.find(std::string("--") + o.long_name) != std::string::npos);
         CHECK(page.find(o.detail) != std::string::npos);
     }
+}
+
+TEST_CASE("FILES names the files the daemon uses by default") {
+    std::string files = section(page_text(), "FILES");
+    Probe p = parse({});
+    REQUIRE(p.outcome.config);
+    const Config& c = *p.outcome.config;
+    for (const std::string& f : {c.socket_path, c.rundir + "/state_dump", c.dom0_kva, c.dom0_port}) {
+        CAPTURE(f);
+        CHECK(files.find(f) != std::string::npos);
+    }
+    CHECK(files.find("xstored.conf") != std::string::npos);  // what the unit passes to --config
 }
