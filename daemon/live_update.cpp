@@ -4,9 +4,11 @@
 // docs/live-update.md: version 2 carries open transactions, so it never
 // waits for them.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "daemon/config/log.hpp"
 #include "daemon/daemon.hpp"
@@ -108,6 +110,14 @@ std::string Daemon::lu_set_binary(const Connection& c, std::string_view file) {
     if (lu_) return "live-update session already active.";
     lu_.emplace();
     lu_->owner = c.id();
+    // Checked from here; the exec happens in the starting directory
+    // (update_exec.cpp), so a relative name is anchored now.
+    if (path.front() != '/') {
+        if (char* cwd = ::getcwd(nullptr, 0)) {
+            path = std::string(cwd) + (cwd[1] ? "/" : "") + path;
+            std::free(cwd);
+        }
+    }
     lu_->binary = std::move(path);
     lu_->prep = std::make_unique<UpdatePrep>(state_path(), state_size_hint());
     return "OK";

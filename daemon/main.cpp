@@ -262,6 +262,10 @@ int run_after_update(const Config& cfg) {
     p->loop->add_listener(take->listener);
     ::unlink(path.c_str());
     rollback::forget();
+    // The previous program moved to "/" when it detached; the exec put this
+    // one in the starting directory (update_exec.cpp), where a fall-back
+    // would have needed it. Names are absolute by now.
+    if (!cfg.no_fork) (void)::chdir("/");
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (rolled_back)
         log::error(XSTORED_NAME " back after a failed live update (%s): %zu connections restored in %.1f ms",

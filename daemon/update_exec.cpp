@@ -34,12 +34,20 @@ Result<> write_all(int fd, std::string_view bytes) {
     return {};
 }
 
-// What the exec changes in this process, undone if it fails.
+// What the exec changes in this process, undone if it fails. The new
+// program reads the same command line, so it starts in the directory this
+// one was started in (a detached daemon has moved to "/"): relative names
+// mean the same files to it.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv)
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const Config& cfg)
         : fds_(std::move(fds)), hv_(hv), virq_(virq) {
         for (int fd : fds_) set_cloexec(fd, false);
+        cwd_fd_ = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (!cfg.start_dir.empty() && ::chdir(cfg.start_dir.c_str()) < 0)
+            log::warning("live update: cannot change to %s, where relative names on the command line start: %s",
+                         cfg.start_dir.c_str(), std::strerror(errno));
+        const std::vector<std::string>& argv = cfg.argv;
         if (!rollback::arm(argv)) log::warning("live update: no way back to this binary if the new one fails");
         // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
         if (hv_ && virq_ != ~0u) hv_->unbind(virq_);
@@ -47,7 +55,11 @@ public:
     }
     // Back to serving: signals, close-on-exec, and domain deaths noticed
     // again (the C daemon forgets the last one).
+    ~ExecScope() {
+        if (cwd_fd_ >= 0) ::close(cwd_fd_);
+    }
     std::uint32_t undo() {
+        if (cwd_fd_ >= 0) (void)::fchdir(cwd_fd_);
         rollback::disarm();
         reclaim_signals();
         for (int fd : fds_) set_cloexec(fd, true);
@@ -61,6 +73,7 @@ private:
     std::vector<int> fds_;
     transport::Hypervisor* hv_;
     std::uint32_t virq_;
+    int cwd_fd_ = -1;  // where this process was (closed by the exec)
 };
 
 }  // namespace
@@ -135,7 +148,7 @@ std::string Daemon::lu_exec() {
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv);
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_);
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
     ::execv(argv[0], argv.data());

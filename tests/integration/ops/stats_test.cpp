@@ -1,8 +1,12 @@
 // CONTROL stats and stats -j against a running daemon, the figures that
-// outlive a live update, and SIGHUP re-reading the --config file.
+// outlive a live update, and SIGHUP re-reading the --config file (relative
+// names too, after the daemon detached and after a live update).
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -10,6 +14,7 @@
 #include "tests/support/daemon.hpp"
 #include "tests/support/env.hpp"
 #include "tests/support/live_update.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 #include "tools/top/json.hpp"
 
@@ -164,4 +169,53 @@ TEST_CASE("memreport: the totals and one line per domain; log: the C daemon's sw
     auto log = c->control({"log"});
     REQUIRE(log);
     CHECK(log->rfind("Log switch settings:\nobj     : off\nio      : off\nwrl     : off\nacc     : off\ntdb     : off\n", 0) == 0);
+}
+
+TEST_CASE("a detached daemon started with relative names: a live update and SIGHUP read them from its starting directory") {
+    TempDir dir("xstored-relative");
+    write_file(dir.file("xstored.conf"), "quota = nodes=50\n");
+    SpawnOptions spawn;
+    spawn.argv = {xstored_bin(), "--pid-file", "xenstored.pid", "--socket", "socket", "--config", "xstored.conf"};
+    spawn.env = {{"XENSTORED_RUNDIR", dir.path()}};
+    spawn.cwd = dir.path();
+    spawn.out = Redirect::null();
+    spawn.err = Redirect::null();
+    Process launcher = Process::spawn(spawn);
+    REQUIRE(launcher.wait_exit(scaled(std::chrono::seconds(10))));
+    REQUIRE(launcher.exit_code() == 0);
+    pid_t pid = 0;
+    struct KillAtEnd {  // detached: not this test's child
+        pid_t& pid;
+        ~KillAtEnd() {
+            if (pid > 0) ::kill(pid, SIGKILL);
+        }
+    } guard{pid};
+    std::unique_ptr<xs::client::Client> c;
+    auto end = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
+    while (!c && std::chrono::steady_clock::now() < end) {
+        std::string err;
+        if (auto ch = xs::client::connect_unix(dir.file("socket"), err)) c = std::make_unique<xs::client::Client>(std::move(ch));
+        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(c);
+    c->timeout = scaled(std::chrono::seconds(10));
+    std::ifstream(dir.file("xenstored.pid")) >> pid;
+    REQUIRE(pid > 0);
+    CHECK(nodes_quota_becomes(*c, "      50"));
+
+    // The new program reads --config xstored.conf and --pid-file xenstored.pid
+    // again: from "/", where the daemon now works, it would refuse them.
+    REQUIRE(live_update(*c, UpdateRequest{xstored_bin(), std::nullopt, {"-t", "60"}}) == "OK");
+    CHECK(stats_json(*c).num("live_updates") == 1);
+    write_file(dir.file("xstored.conf"), "quota = nodes=60\n");
+    REQUIRE(::kill(pid, SIGHUP) == 0);
+    CHECK(nodes_quota_becomes(*c, "      60"));
+
+    REQUIRE(::kill(pid, SIGTERM) == 0);
+    auto gone = [&] { return !std::filesystem::exists(dir.file("xenstored.pid")); };
+    end = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
+    while (!gone() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(gone());  // the pid file it removes at exit is the one in the starting directory
+    CHECK(!std::filesystem::exists(dir.file("socket")));
+    if (gone()) pid = 0;
 }
