@@ -210,7 +210,9 @@ std::optional<Clock::time_point> Daemon::lu_step() {
             return now;
         }
         case LiveUpdateSession::Phase::Quiescing:
-            if (loop_.quiet()) lu_finish(lu_exec());  // lu_exec returns only when the exec failed
+            if (!loop_.quiet()) return std::nullopt;
+            lu_->quiet = Clock::now();
+            lu_finish(lu_exec());  // lu_exec returns only when the exec failed
             return std::nullopt;
     }
     return std::nullopt;
