@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "daemon/config/handoff_env.hpp"
+
 namespace xs::daemon {
 
 namespace {
@@ -190,6 +192,16 @@ constexpr std::array kEnvironment = {
              "lines, MAINPID= and STOPPING=1. Unset: nothing is sent."},
     DocEntry{"JOURNAL_STREAM",
              "Set by systemd when stderr goes to the journal: with -N each line then carries its level."},
+    // Set by xstored for the program its live update executes: named so that
+    // an operator who finds them in /proc knows them; never set by hand.
+    DocEntry{handoff::kPrevious,
+             "Set by a live update for the new program: the way back to the previous binary if the new one "
+             "cannot take over. Not to be set by hand."},
+    DocEntry{handoff::kRollback,
+             "Set when a live update falls back: why the previous binary runs again. Not to be set by hand."},
+    DocEntry{handoff::kTimes,
+             "Set by a live update for the new program: when its steps happened, for the log's timeline. Not "
+             "to be set by hand."},
 };
 
 constexpr std::array kFiles = {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/config/handoff_env.hpp"
 #include "daemon/config/option_table.hpp"
 #include "daemon/config/options.hpp"
 #include "daemon/config/signals.hpp"
@@ -128,6 +129,10 @@ TEST_CASE("every environment variable the daemon reads is in ENVIRONMENT") {
         CHECK(env.find(".B " + name + "\n") != std::string::npos);
     }
     for (const char* name : {"NOTIFY_SOCKET", "JOURNAL_STREAM"}) CHECK(env.find(name) != std::string::npos);
+    for (const char* name : handoff::kAll) {  // a live update's own, set for the program it executes
+        CAPTURE(name);
+        CHECK(env.find(".B " + std::string(name) + "\n") != std::string::npos);
+    }
 }
 
 TEST_CASE("--help and the page come from one table") {
