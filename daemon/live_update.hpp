@@ -48,6 +48,10 @@ struct LiveUpdateSession {
     StartOptions start;
     Clock::time_point started{};
     std::unique_ptr<UpdatePrep> prep;  // room for the state, readied from -f on
+    // The stub-domain build (-b, -d): the new image, received so far, and
+    // the size -b announced.
+    std::string image;
+    std::size_t image_size = 0;
 };
 
 // Name of the state file in the run directory.
