@@ -199,7 +199,7 @@ private:
     void restore_connection(migration::Connection& mc, const migration::State& st);
     void restore_ring(Connection& c, const migration::Connection& mc);
     void restore_domain(const migration::Domain& md, std::uint32_t version);
-    void recount_usage();
+    void recount_usage(const store::Deltas& tree_tally);
 
     // ---- CONTROL (control.cpp) ----
     Result<> control_check(Request& r);

@@ -216,8 +216,10 @@ std::optional<Clock::time_point> Daemon::lu_step() {
             return now;
         }
         case LiveUpdateSession::Phase::Quiescing:
+            if (!loop_.quiet()) return std::nullopt;
+            lu_->quiet = Clock::now();
             // lu_exec and lu_exec_image return only when the exec failed
-            if (loop_.quiet()) lu_finish(image_update_ ? lu_exec_image() : lu_exec());
+            lu_finish(image_update_ ? lu_exec_image() : lu_exec());
             return std::nullopt;
     }
     return std::nullopt;

@@ -46,7 +46,8 @@ struct LiveUpdateSession {
     Phase phase = Phase::Prepared;
     wire::Header held{};  // the -s request, answered after the update
     StartOptions start;
-    Clock::time_point started{};
+    Clock::time_point started{};  // -s received
+    Clock::time_point quiet{};    // the loop took no more work
     std::unique_ptr<UpdatePrep> prep;  // room for the state, readied from -f on
     // The stub-domain build (-b, -d): the new image, received so far, and
     // the size -b announced.

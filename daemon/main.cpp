@@ -22,6 +22,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/prefault.hpp"
 #include "daemon/rollback.hpp"
+#include "daemon/update_timeline.hpp"
 #include "migration/state.hpp"
 #include "transport/hypervisor.hpp"
 #include "transport/unix_listener.hpp"
@@ -237,11 +238,13 @@ Expected<TakeOver, std::string> prepare_take_over(const Config& cfg, const std::
     return t;
 }
 
-int run_after_update(const Config& cfg) {
+int run_after_update(const Config& cfg, Clock::time_point entered) {
     auto t0 = Clock::now();
+    std::optional<timeline::Before> before = timeline::take();
     std::string path = cfg.rundir + "/" + std::string(kStateFile);
     std::optional<std::string> rolled_back = rollback::reason();
     auto take = prepare_take_over(cfg, path);
+    auto read = Clock::now();
     std::optional<Process> p = take ? set_up(cfg) : std::nullopt;
     if (!take || !p) {
         std::string why = take ? "cannot set up the process (see above)" : take.error();
@@ -266,12 +269,13 @@ int run_after_update(const Config& cfg) {
     else
         log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns, ms,
                   p->loop->name());
+    if (before) log::info("live update: %s", timeline::describe(*before, entered, read, Clock::now()).c_str());
     return serve(cfg, *p, daemon);
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-int run(const Config& cfg) {
+int run(const Config& cfg, Clock::time_point entered) {
     log::init(cfg.no_fork ? log::Sink::Stderr : log::Sink::Syslog, cfg.verbose ? log::Level::Debug : log::Level::Info);
     if (!cfg.trace_file.empty()) {
         log::set_trace_file(cfg.trace_file);
@@ -279,12 +283,13 @@ int run(const Config& cfg) {
             log::error("cannot open trace file %s: %s", cfg.trace_file.c_str(), std::strerror(ok.error().code));
     }
     for (const std::string& o : cfg.ignored) log::info("option %s has no effect", o.c_str());
-    return cfg.live_update ? run_after_update(cfg) : run_fresh(cfg);
+    return cfg.live_update ? run_after_update(cfg, entered) : run_fresh(cfg);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    auto entered = Clock::now();
     ParseOutcome parsed = parse_options(argc, argv, [](const char* name) { return std::getenv(name); });
     if (!parsed.config) {
         std::fputs(parsed.message.c_str(), parsed.exit_code ? stderr : stdout);
@@ -292,5 +297,5 @@ int main(int argc, char** argv) {
         if (parsed.exit_code) rollback::fall_back("the new command line is not valid: " + first_line(parsed.message));
         return parsed.exit_code;
     }
-    return run(*parsed.config);
+    return run(*parsed.config, entered);
 }

@@ -41,7 +41,7 @@ void Daemon::restore(migration::State st, const std::optional<std::string>& roll
     for (const migration::Domain& d : st.domains) restore_domain(d, st.version);
     domains_.get(priv_domid_).introduced = true;
     for (migration::Connection& c : st.connections) restore_connection(c, st);
-    recount_usage();
+    recount_usage(st.tally);
     for (const migration::Domain& d : st.domains)
         for (quota::Item item : quota::kItems)
             domains_.get(d.id).usage.observe(item, d.max_seen[quota::index(item)]);
@@ -139,12 +139,12 @@ void Daemon::restore_ring(Connection& c, const migration::Connection& mc) {
 // Every usage counter from what exists now: nodes and their bytes from the
 // tree; watches, transactions, queued output and outstanding work from the
 // connections (as the requests that made them charged them).
-void Daemon::recount_usage() {
+void Daemon::recount_usage(const store::Deltas& tree_tally) {
     for (auto& [id, d] : domains_.all()) {
         d.usage.current = {};
         d.node_bytes = 0;
     }
-    account(store_.tree().tally());
+    account(tree_tally);
     open_transactions_ = 0;
     for (auto& [id, c] : conns_) {
         open_transactions_ += c->transactions();

@@ -13,6 +13,7 @@
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/rollback.hpp"
+#include "daemon/update_timeline.hpp"
 
 namespace xs::daemon {
 
@@ -136,10 +137,12 @@ std::string Daemon::lu_exec() {
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s", lu_->binary.c_str());
     ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv);
+    timeline::pass({lu_->started, lu_->quiet, Clock::now()});
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
     ::execv(argv[0], argv.data());
     int err = errno;
+    timeline::withdraw();
     virq_port_ = scope.undo();
     ::unlink(path->c_str());
     return "Error activating new binary.\n" + lu_->binary + ": " + std::strerror(err);

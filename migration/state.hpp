@@ -85,6 +85,10 @@ struct State {
     GlobalData global;
     store::Tree tree;                   // committed nodes, special ones included
     std::uint64_t generation = 0;       // the tree's generation counter
+    // Set by decode() only: each owner's nodes and bytes in `tree` (what
+    // tree.tally() gives), counted while the tree was built, so a restore
+    // does not walk a big store once more.
+    store::Deltas tally;
     Quotas quotas;                      // global values
     std::vector<Connection> connections;
     std::vector<Domain> domains;

@@ -97,6 +97,8 @@ private:
 };
 
 Parsed<State> Decoder::run() {
+    store::Tally before;
+    before.merge(s_.tree.tally());  // the empty tree's own nodes
     store::TreeLoader loader(s_.tree, load_gen_);
     loader_ = &loader;
     for (;;) {
@@ -106,6 +108,8 @@ Parsed<State> Decoder::run() {
         if (auto ok = record(**rec); !ok) return unexpected(ok.error());
     }
     loader_ = nullptr;
+    before.merge(loader.changes().deltas());
+    s_.tally = before.deltas();
     if (auto ok = finish_transactions(); !ok) return unexpected(ok.error());
     if (auto ok = finish_held_reply(); !ok) return unexpected(ok.error());
     // Loaded nodes got new generations; the counter goes on above them and

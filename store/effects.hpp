@@ -32,6 +32,9 @@ struct OwnerDelta {
 
 class Deltas {
 public:
+    Deltas() = default;
+    // From sums that name each owner once (a Tally's).
+    explicit Deltas(std::vector<OwnerDelta> distinct) : items_(std::move(distinct)) {}
     void add(DomId dom, std::int32_t nodes, std::int64_t bytes);
     void merge(const Deltas& other);
     const std::vector<OwnerDelta>& items() const { return items_; }

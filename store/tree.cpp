@@ -7,6 +7,7 @@
 
 #include "store/node_edit.hpp"
 #include "store/path.hpp"
+#include "store/tally.hpp"
 
 namespace xs::store {
 
@@ -344,32 +345,11 @@ void Tree::for_each_node(const std::function<void(std::string_view, const Node&)
 }
 
 Deltas Tree::tally() const {
-    std::vector<std::int32_t> slot(1u << 16, -1);  // domid -> index in `sums`
-    std::vector<OwnerDelta> sums;
-    auto add = [&](const Node& n, std::size_t len) {
-        std::int32_t& i = slot[n.owner()];
-        if (i < 0) {
-            i = static_cast<std::int32_t>(sums.size());
-            sums.push_back(OwnerDelta{n.owner(), 0, 0});
-        }
-        sums[static_cast<std::size_t>(i)].nodes += 1;
-        sums[static_cast<std::size_t>(i)].bytes += charged_bytes(n, len);
-    };
-    std::vector<std::pair<const Node*, std::size_t>> stack{{root_.get(), 1}};
-    while (!stack.empty()) {
-        auto [n, len] = stack.back();
-        stack.pop_back();
-        add(*n, len);
-        n->children().for_each([&](const Node* c) {
-            stack.emplace_back(c, child_path_len(len, c->name_len()));
-            return true;
-        });
-    }
-    add(*intro_, kIntroduceDomain.size());
-    add(*release_, kReleaseDomain.size());
-    Deltas d;
-    for (const OwnerDelta& o : sums) d.add(o.domid, o.nodes, o.bytes);
-    return d;
+    Tally t;
+    count_subtree(t, *root_, 1);
+    t.node(*intro_, kIntroduceDomain.size());
+    t.node(*release_, kReleaseDomain.size());
+    return t.deltas();
 }
 
 Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint64_t& generation) {

@@ -72,8 +72,10 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     if (!acceptable(path) || perms.empty() || value.size() > kMaxValue) return fail(EINVAL);
     if (is_special(path) || path == "/") {
         Node** slot = path == "/" ? &tree_.root_.raw() : tree_.mutable_slot(path);
+        changes_.node(**slot, path.size(), -1);
         edit::set_value(*slot, value, ++generation_);
         edit::set_perms(*slot, PermRef::share(shared_perms(perms, nullptr)), generation_);
+        changes_.node(**slot, path.size());
         reset_walk();  // the root may be a new node now
         return {};
     }
@@ -87,8 +89,10 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     bool in_order = !last || last->name() < name;
     if (Node** slot = in_order || !parent->is_dir() ? nullptr : parent->dir_children().find_slot(name)) {
         edit::unshare(*slot);
+        changes_.node(**slot, path.size(), -1);
         edit::set_value(*slot, value, ++generation_);
         edit::set_perms(*slot, std::move(list), generation_);
+        changes_.node(**slot, path.size());
         return {};
     }
     if (!parent->is_dir()) {
@@ -103,6 +107,8 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     if (in_order) parent->dir_children().append(child);
     else parent->dir_children().insert(child);
     parent->set_gen(++generation_);
+    changes_.node(*child, path.size());
+    changes_.add(parent->owner(), 0, static_cast<std::int64_t>(name.size() + 1));  // its name in the parent's record
     return {};
 }
 
@@ -112,6 +118,8 @@ Result<> TreeLoader::remove(std::string_view path) {
     NodeRef gone(parent && parent->is_dir() ? parent->dir_children().erase(basename_of(path)) : nullptr);
     if (!gone) return fail(ENOENT);
     parent->set_gen(++generation_);
+    count_subtree(changes_, *gone, path.size(), -1);
+    changes_.add(parent->owner(), 0, -static_cast<std::int64_t>(gone->name_len() + 1));
     return {};
 }
 

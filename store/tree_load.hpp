@@ -16,6 +16,7 @@
 
 #include "base/result.hpp"
 #include "store/perms.hpp"
+#include "store/tally.hpp"
 #include "store/tree.hpp"
 
 namespace xs::store {
@@ -34,6 +35,11 @@ public:
     // does not exist, EINVAL for "/", a special name or a bad path.
     Result<> remove(std::string_view path);
 
+    // What the puts and removes so far changed in each owner's nodes and
+    // bytes: a restore adds it to the tally of the tree it started from
+    // instead of walking the whole tree again.
+    const Tally& changes() const { return changes_; }
+
 private:
     Node* walk_to(std::string_view parent);
     void reset_walk();
@@ -46,6 +52,7 @@ private:
     std::vector<Node*> chain_;
     std::string chain_path_;
     PermRef last_perms_;  // the last list made, reused by nodes that repeat it
+    Tally changes_;
 };
 
 }  // namespace xs::store

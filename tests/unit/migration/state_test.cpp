@@ -237,6 +237,21 @@ void check_state(const State& out, const State& in, bool v2) {
     }
 }
 
+// The tally decode() counted while building the tree is the tree's.
+void check_tally(const State& st) {
+    auto sums = [](const store::Deltas& d) {
+        std::map<DomId, std::pair<std::int64_t, std::int64_t>> m;
+        for (const store::OwnerDelta& o : d.items()) {
+            auto& [nodes, bytes] = m[o.domid];
+            nodes += o.nodes;
+            bytes += o.bytes;
+            if (nodes == 0 && bytes == 0) m.erase(o.domid);
+        }
+        return m;
+    };
+    CHECK(sums(st.tally) == sums(st.tree.tally()));
+}
+
 }  // namespace
 
 TEST_CASE("random daemon states come back from the stream equal") {
@@ -250,6 +265,7 @@ TEST_CASE("random daemon states come back from the stream equal") {
             Parsed<State> out = decode(*bytes);
             REQUIRE_MESSAGE(out, (out ? "" : out.error().describe()));
             check_state(*out, in, true);
+            check_tally(*out);
             // A second trip changes nothing: the stream is stable.
             auto again = encode(*out, WriterOptions{kVersion2, order});
             REQUIRE(again);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/path.hpp"
+#include "store/tally.hpp"
 #include "store/tree_diff.hpp"
 #include "store/tree_load.hpp"
 #include "tree_support.hpp"
@@ -41,7 +42,20 @@ struct Loaded {
     TreeLoader loader{tree, gen};
 };
 
-// Apply what diff(from, to) reports to a copy of `from`.
+// Owner -> (nodes, bytes), without the owners whose sums are zero.
+std::map<DomId, std::pair<std::int64_t, std::int64_t>> by_owner(const Deltas& d) {
+    std::map<DomId, std::pair<std::int64_t, std::int64_t>> m;
+    for (const OwnerDelta& o : d.items()) {
+        auto& [nodes, bytes] = m[o.domid];
+        nodes += o.nodes;
+        bytes += o.bytes;
+        if (nodes == 0 && bytes == 0) m.erase(o.domid);
+    }
+    return m;
+}
+
+// Apply what diff(from, to) reports to a copy of `from`; what the loader
+// counted as it went must be the difference of the two trees' tallies.
 Tree patched(const Tree& from, const Tree& to) {
     Tree t = from;
     std::uint64_t gen = 0;
@@ -50,6 +64,10 @@ Tree patched(const Tree& from, const Tree& to) {
         if (n) REQUIRE(l.put(path, n->value(), n->perms->entries()));
         else REQUIRE(l.remove(path));
     });
+    Tally counted;
+    counted.merge(from.tally());
+    counted.merge(l.changes().deltas());
+    CHECK(by_owner(counted.deltas()) == by_owner(t.tally()));
     return t;
 }
 
@@ -98,9 +116,18 @@ TEST_CASE("put replaces a node's value and permissions and keeps its children") 
     auto c = contents(l.tree);
     CHECK(c.at("/a") == "longer value|n3,");
     CHECK(c.at("/a/b") == "2|n0,");
+    // What the loader counted: the bare tree's nodes plus its changes.
+    Tally counted;
+    counted.merge(Tree::bare(0, l.gen).tally());
+    counted.merge(l.loader.changes().deltas());
+    CHECK(by_owner(counted.deltas()) == by_owner(l.tree.tally()));
     REQUIRE(l.loader.remove("/a"));
     CHECK(!l.tree.lookup("/a/b"));
     CHECK(!l.tree.lookup("/a"));
+    Tally after;
+    after.merge(Tree::bare(0, l.gen).tally());
+    after.merge(l.loader.changes().deltas());
+    CHECK(by_owner(after.deltas()) == by_owner(l.tree.tally()));
 }
 
 TEST_CASE("a loader patching a snapshot leaves the tree it shares nodes with alone") {
