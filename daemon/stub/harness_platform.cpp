@@ -6,6 +6,7 @@
 // take_handover() reads what kexec passed on.
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,20 +50,44 @@ int memfd_with(const char* name, std::string_view bytes, unsigned flags) {
     return fd;
 }
 
+volatile sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) { g_stop = 1; }
+
 class HarnessPlatform final : public Platform {
 public:
+    // SIGTERM and SIGINT stay blocked except inside ppoll, so one that
+    // arrives between two waits ends the next wait at once.
+    HarnessPlatform() {
+        struct sigaction sa {};
+        sa.sa_handler = on_stop_signal;
+        ::sigaction(SIGTERM, &sa, nullptr);
+        ::sigaction(SIGINT, &sa, nullptr);
+        sigset_t block;
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGINT);
+        ::sigprocmask(SIG_BLOCK, &block, &waiting_mask_);
+        sigdelset(&waiting_mask_, SIGTERM);
+        sigdelset(&waiting_mask_, SIGINT);
+    }
+
     void wait(std::span<const int> fds, std::optional<Clock::time_point> until, std::vector<bool>& ready) override {
         pfds_.clear();
         for (int fd : fds) pfds_.push_back(pollfd{fd, POLLIN, 0});
-        int timeout = -1;
+        timespec ts{};
         if (until) {
-            auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - Clock::now()).count();
-            timeout = static_cast<int>(std::clamp<long long>(left, 0, 60000));
+            auto left = std::max(*until - Clock::now(), Clock::duration::zero());
+            auto s = std::chrono::duration_cast<std::chrono::seconds>(left);
+            ts = {static_cast<time_t>(s.count()),
+                  static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - s).count())};
         }
-        int n = ::poll(pfds_.data(), pfds_.size(), timeout);
+        int n = ::ppoll(pfds_.data(), pfds_.size(), until ? &ts : nullptr, &waiting_mask_);
         ready.assign(fds.size(), false);
         for (std::size_t i = 0; n > 0 && i < pfds_.size(); ++i) ready[i] = pfds_[i].revents != 0;
     }
+
+    bool stop_requested() const override { return g_stop != 0; }
 
     std::size_t max_image() const override { return kMaxImage; }
 
@@ -119,6 +144,7 @@ public:
 
 private:
     std::vector<pollfd> pfds_;
+    sigset_t waiting_mask_;
 };
 
 }  // namespace

@@ -23,6 +23,9 @@ public:
     // Block until one of `fds` (event-channel fds) is readable or `until`
     // has passed (nullopt: no limit). ready[i] tells whether fds[i] is.
     virtual void wait(std::span<const int> fds, std::optional<Clock::time_point> until, std::vector<bool>& ready) = 0;
+    // The domain is asked to stop (the harness: SIGTERM or SIGINT, which
+    // end a wait early). A real stub domain is destroyed instead: false.
+    virtual bool stop_requested() const = 0;
     // The migration stream a previous image handed over (ImageUpdate::
     // activate), or nullopt with `why`.
     virtual std::optional<std::string> take_handover(std::string& why) = 0;

@@ -60,6 +60,11 @@ private:
         fds_.clear();
         for (const Watch& w : watched_) fds_.push_back(w.fd);
         platform_.wait(fds_, deadline_, ready_);
+        if (platform_.stop_requested()) {
+            log::info("exiting on request");
+            stop_ = true;
+            return;
+        }
         if (deadline_ && Clock::now() >= *deadline_) deadline_.reset();
         // Tokens first: a callback may change the watches.
         tokens_.clear();

@@ -54,8 +54,10 @@ StubHost::StubHost(const std::vector<DomId>& dom0less)
 StubHost::~StubHost() {
     proxy_.reset();
     if (daemon_->running()) {
+        // An orderly exit, so that a sanitizer build checks for leaks.
         daemon_->send_signal(SIGTERM);
-        daemon_->wait_exit(scaled(std::chrono::seconds(10)));
+        CHECK(daemon_->wait_exit(scaled(std::chrono::seconds(10))));
+        CHECK_MESSAGE(daemon_->exit_code() == 0, "xstored-stubdom's exit: " << log());
     } else {
         FAIL_CHECK("xstored-stubdom died during the test: " << log());
     }

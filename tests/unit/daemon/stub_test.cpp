@@ -29,6 +29,8 @@ struct ScriptedPlatform final : stub::Platform {
         ready = script.empty() ? std::vector<bool>(fds.size(), false) : script.front();
         if (!script.empty()) script.pop_front();
     }
+    bool stop = false;
+    bool stop_requested() const override { return stop; }
     std::optional<std::string> take_handover(std::string&) override { return std::nullopt; }
     std::size_t max_image() const override { return 0; }
     std::string activate(std::string_view, std::string, const std::vector<std::string>&) override { return "no"; }
@@ -103,6 +105,20 @@ TEST_CASE("the poll loop waits until the deadline and forgets it once passed") {
     loop->run(r);
     loop->run(r);
     CHECK(p.waited_until[3] == later);  // not reached: kept
+}
+
+TEST_CASE("the poll loop ends when the platform is asked to stop, before delivering anything") {
+    ScriptedPlatform p;
+    auto loop = stub::make_poll_loop(p);
+    Recorder r;
+    r.loop = loop.get();
+    r.stop_after = 100;
+    loop->watch_readable(10, 1);
+    p.script = {{true}};
+    p.stop = true;
+    loop->run(r);
+    CHECK(r.turns == 0);
+    CHECK(r.readable.empty());
 }
 
 TEST_CASE("without sockets the poll loop is quiet as soon as it quiesces") {
