@@ -149,6 +149,10 @@ TEST_CASE("Debian's xenstore-control live-updates the stub domain in chunks, gue
     REQUIRE(outcome(g2->watch("data", "g2")) == "OK");
     REQUIRE(event_of(*dom0).has_value());
     REQUIRE(event_of(*g2.client).has_value());
+    // A transaction open across the update, with a change in it.
+    auto tx = g1->transaction_start();
+    REQUIRE(tx.has_value());
+    REQUIRE(outcome(g1->write("data/in-tx", "t", *tx)) == "OK");
     pid_t pid = h.pid();
 
     auto r = run_control(h, {"live-update", stubdom_variant_bin()});
@@ -167,6 +171,13 @@ TEST_CASE("Debian's xenstore-control live-updates the stub domain in chunks, gue
     CHECK(value(dom0->read("/tool/demo")) == "before");
     CHECK(value(g1->read("data/a")) == "1");
     CHECK(value(dom0->read("/tool/xenstored/domid")) == "0");
+    CHECK(outcome(g1->read("data/in-tx")) == "ENOENT");
+    CHECK(value(g1->read("data/in-tx", *tx)) == "t");
+    REQUIRE(outcome(g1->transaction_end(*tx, true)) == "OK");
+    CHECK(value(dom0->read("/local/domain/1/data/in-tx")) == "t");
+    auto committed = event_of(*dom0);
+    REQUIRE(committed.has_value());
+    CHECK(committed->path == "/local/domain/1/data/in-tx");
     REQUIRE(outcome(g1->write("data/b", "2")) == "OK");
     auto ev = event_of(*dom0);
     REQUIRE(ev.has_value());
