@@ -12,6 +12,7 @@
 #include "daemon/config/log.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/prefault.hpp"
 #include "daemon/rollback.hpp"
 #include "daemon/update_timeline.hpp"
 
@@ -38,8 +39,9 @@ Result<> write_all(int fd, std::string_view bytes) {
 // What the exec changes in this process, undone if it fails.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv)
-        : fds_(std::move(fds)), hv_(hv), virq_(virq) {
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv,
+              std::size_t state_bytes)
+        : fds_(std::move(fds)), hv_(hv), virq_(virq), huge_heap_(state_bytes) {
         for (int fd : fds_) set_cloexec(fd, false);
         if (!rollback::arm(argv)) log::warning("live update: no way back to this binary if the new one fails");
         // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
@@ -49,6 +51,7 @@ public:
     // Back to serving: signals, close-on-exec, and domain deaths noticed
     // again (the C daemon forgets the last one).
     std::uint32_t undo() {
+        huge_heap_.undo();
         rollback::disarm();
         reclaim_signals();
         for (int fd : fds_) set_cloexec(fd, true);
@@ -62,6 +65,7 @@ private:
     std::vector<int> fds_;
     transport::Hypervisor* hv_;
     std::uint32_t virq_;
+    HugeHeapForExec huge_heap_;
 };
 
 }  // namespace
@@ -101,6 +105,7 @@ Expected<std::string, std::string> Daemon::write_state_file() {
         ::unlink(path.c_str());
         return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
     }
+    lu_->state_bytes = bytes->size();
     log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms "
               "(collect %.1f, encode %.1f, write %.1f)",
               path.c_str(), bytes->size(), lu_->start.version, ms_since(t0),
@@ -136,7 +141,7 @@ std::string Daemon::lu_exec() {
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s", lu_->binary.c_str());
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv);
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv, lu_->state_bytes);
     timeline::pass({lu_->started, lu_->quiet, Clock::now()});
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.

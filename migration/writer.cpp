@@ -1,6 +1,7 @@
 // Encoding a migration stream. Each add() first computes the record's body
 // size, checks the format's limits, then grows the buffer once (zero-filled,
-// which provides the padding and the pad fields) and stores the fields in
+// which provides the padding and the pad fields; node records, which store
+// every field, have only their padding zeroed) and stores the fields in
 // place: one resize and a few memcpy per record.
 #include "migration/writer.hpp"
 
@@ -118,15 +119,24 @@ bool Writer::refuse(std::string_view record, std::string_view why) {
     return false;
 }
 
-// Header and room for the body, zeroed and padded; nullptr if too long.
-char* Writer::open(RecordType type, std::uint64_t body) {
+// Header and room for the body, padded; nullptr if too long. The body is
+// zeroed, or (Fill::kPaddingOnly, for a caller that stores every byte of
+// it: NODE_DATA, most of a big stream) only its padding is.
+char* Writer::open(RecordType type, std::uint64_t body, Fill fill) {
     if (body > kMaxBody) {
         refuse(type_name(static_cast<std::uint32_t>(type)), "record of " + std::to_string(body) + " bytes is too long");
         return nullptr;
     }
     std::uint64_t padded = bytes::align8(body);
     std::size_t at = out_.size();
-    out_.resize(at + 8 + padded);
+    std::size_t zero_from = fill == Fill::kZero ? at : at + 8 + body;
+    std::size_t size = at + 8 + padded;
+    // The size is ours, not the callback's second argument: libstdc++ 12
+    // passes the grown capacity there when it reallocates.
+    out_.resize_and_overwrite(size, [&](char* d, std::size_t) {
+        std::memset(d + zero_from, 0, size - zero_from);
+        return size;
+    });
     char* p = out_.data() + at;
     bytes::store(p, static_cast<std::uint32_t>(type), big_);
     bytes::store(p + 4, static_cast<std::uint32_t>(opts_.layout == Layout::kDesign ? body : padded), big_);
@@ -211,7 +221,7 @@ bool Writer::add(const NodeData& r) {
     if (r.value.size() > kMaxU16) return refuse(kName, "value is longer than 65535 bytes");
     if (auto why = perms_issue(r.perms)) return refuse(kName, std::string("permissions ") + why);
     std::uint64_t body = 16 + 4 * r.perms.size() + r.path.size() + 1 + r.value.size();
-    Put w(open(RecordType::NodeData, body), big_);
+    Put w(open(RecordType::NodeData, body, Fill::kPaddingOnly), big_);
     w.num(r.conn_id)
         .num(r.tx_id)
         .num(static_cast<std::uint16_t>(r.path.size() + 1))

@@ -74,7 +74,8 @@ public:
 
 private:
     bool refuse(std::string_view record, std::string_view why);
-    char* open(RecordType type, std::uint64_t body);
+    enum class Fill { kZero, kPaddingOnly };
+    char* open(RecordType type, std::uint64_t body, Fill fill = Fill::kZero);
 
     WriterOptions opts_;
     bool big_ = false;
