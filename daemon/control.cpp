@@ -45,7 +45,7 @@ Result<> Daemon::on_control(Request& r) {
     }
     if (cmd == "log") return control_log(r, args);
     if (cmd == "logfile") {
-        if (args.count != 1 || args[0].empty()) return fail(EINVAL);
+        if (args.count != 1 || args[0].empty() || image_update_) return fail(EINVAL);  // stub domain: no files
         std::string file(args[0]);
         if (file[0] != '/') file = cfg_.rundir + "/" + file;
         log::set_trace_file(file);
@@ -68,7 +68,7 @@ Result<> Daemon::on_control(Request& r) {
             return {};
         }
         std::string file(args[0]);
-        if (file.empty()) return fail(EINVAL);
+        if (file.empty() || image_update_) return fail(EINVAL);  // stub domain: no files
         if (file[0] != '/') file = cfg_.rundir + "/" + file;
         int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0) return fail(errno);

@@ -15,6 +15,7 @@
 #include "daemon/config/ratelimit.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/domains.hpp"
+#include "daemon/image_update.hpp"
 #include "daemon/live_update.hpp"
 #include "daemon/stats.hpp"
 #include "daemon/loop/loop.hpp"
@@ -63,6 +64,17 @@ public:
     void restore(migration::State state, const std::optional<std::string>& rolled_back = std::nullopt);
     // The service's status for systemd ("serving 5 connections, ...").
     std::string status_line();
+
+    // ---- the stub-domain build (stub_domain.cpp, update_image.cpp) ----
+    // Live update by image chunks (-b, -d) handed to `u` instead of a binary
+    // path and exec (-f is refused), and no files (CONTROL logfile, memreport
+    // to a file are refused).
+    void use_image_update(ImageUpdate& u) { image_update_ = &u; }
+    // A fresh stub domain: dom0's ring, every other running domain whose
+    // ring page names its event channel (dom0less), and
+    // /tool/xenstored/domid (xenstore-control then speaks the chunked
+    // protocol). Attach the hypervisor first. Returns the domains connected.
+    std::vector<DomId> start_stub_domain();
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -176,6 +188,9 @@ private:
     bool updating() const { return lu_ && lu_->phase == LiveUpdateSession::Phase::Quiescing; }
     bool holds_transaction_start(const Connection& c) const;
     std::string lu_exec();
+    std::string lu_begin_image(const Connection& c, std::string_view size);
+    std::string lu_save_chunk(const Connection& c, std::string_view payload);
+    std::string lu_exec_image();
     void lu_drain_input();
     Expected<std::string, std::string> write_state_file();
     std::size_t state_size_hint() const;
@@ -249,6 +264,7 @@ private:
     Counters stats_;                   // CONTROL stats
     log::RateLimiter quota_log_, soft_log_;
     StatusSent status_;
+    ImageUpdate* image_update_ = nullptr;  // the stub-domain build's live update
 };
 
 }  // namespace xs::daemon

@@ -59,6 +59,18 @@ std::vector<std::string> update_argv(const std::string& binary, const std::optio
 Result<> Daemon::control_live_update(Request& r, const Strings& args) {
     if (args.count == 0) return fail(EINVAL);
     std::string_view op = args[0];
+    // The stub-domain build takes the image in chunks; the host build a path.
+    if (image_update_ && op == "-f") return fail(EINVAL);
+    if (!image_update_ && (op == "-b" || op == "-d")) return fail(EINVAL);
+    if (op == "-b") {
+        if (args.count != 2) return fail(EINVAL);
+        set_text(r.out, lu_begin_image(r.conn, args[1]));
+        return {};
+    }
+    if (op == "-d") {
+        set_text(r.out, lu_save_chunk(r.conn, r.payload));
+        return {};
+    }
     if (op == "-f") {
         if (args.count != 2) return fail(EINVAL);
         set_text(r.out, lu_set_binary(r.conn, args[1]));
@@ -144,6 +156,10 @@ Result<> Daemon::lu_start(Request& r, const Strings& args) {
         set_text(r.out, "Migration stream version not supported.");
         return {};
     }
+    if (image_update_ && (lu_->image_size == 0 || lu_->image.size() != lu_->image_size)) {
+        set_text(r.out, "No new kernel");  // none, or not all of it arrived
+        return {};
+    }
     lu_->start = *o;
     lu_->held = r.hdr;
     lu_->started = Clock::now();
@@ -212,7 +228,8 @@ std::optional<Clock::time_point> Daemon::lu_step() {
         case LiveUpdateSession::Phase::Quiescing:
             if (!loop_.quiet()) return std::nullopt;
             lu_->quiet = Clock::now();
-            lu_finish(lu_exec());  // lu_exec returns only when the exec failed
+            // lu_exec and lu_exec_image return only when the exec failed
+            lu_finish(image_update_ ? lu_exec_image() : lu_exec());
             return std::nullopt;
     }
     return std::nullopt;
