@@ -1,5 +1,5 @@
 // CONTROL (type 0) commands, privileged: help, check, log, logfile,
-// memreport, print, quota, quota-soft.
+// memreport, print, quota, quota-soft, stats (control_stats.cpp).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -21,6 +21,7 @@ constexpr std::string_view kHelp =
     "print           <string>\n"
     "quota           [set <name> <val>|<domid>|max [-r]]\n"
     "quota-soft      [set <name> <val>]\n"
+    "stats           [-j]\n"
     "live-update     [-c <cmdline>] [-F] [-t <timeout>] [-v <version>] <file>\n"
     "live-update-stream [1|2]\n"
     "help            \n";
@@ -44,7 +45,7 @@ Result<> Daemon::on_control(Request& r) {
     }
     if (cmd == "log") return control_log(r, args);
     if (cmd == "logfile") {
-        if (args.count != 1 || args[0].empty()) return fail(EINVAL);
+        if (args.count != 1 || args[0].empty() || image_update_) return fail(EINVAL);  // stub domain: no files
         std::string file(args[0]);
         if (file[0] != '/') file = cfg_.rundir + "/" + file;
         log::set_trace_file(file);
@@ -67,7 +68,7 @@ Result<> Daemon::on_control(Request& r) {
             return {};
         }
         std::string file(args[0]);
-        if (file.empty()) return fail(EINVAL);
+        if (file.empty() || image_update_) return fail(EINVAL);  // stub domain: no files
         if (file[0] != '/') file = cfg_.rundir + "/" + file;
         int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0) return fail(errno);
@@ -79,6 +80,7 @@ Result<> Daemon::on_control(Request& r) {
     }
     if (cmd == "quota") return control_quota(r, args, false);
     if (cmd == "quota-soft") return control_quota(r, args, true);
+    if (cmd == "stats") return control_stats(r, args);
     if (cmd == "live-update") return control_live_update(r, args);
     if (cmd == "live-update-stream") return control_stream_version(r, args);
     return fail(EINVAL);
@@ -124,8 +126,10 @@ Result<> Daemon::control_check(Request& r) {
 
 Result<> Daemon::control_log(Request& r, const Strings& args) {
     if (args.count == 0) {
+        // The C daemon's switches; only io (the trace itself) exists here.
         std::string s = "Log switch settings:\n";
-        s += log::format("%-8s: %s\n", "io", log::trace_enabled() ? "on" : "off");
+        for (const char* sw : {"obj", "io", "wrl", "acc", "tdb"})
+            s += log::format("%-8s: %s\n", sw, sw == std::string_view("io") && log::trace_enabled() ? "on" : "off");
         s += log::format("%-8s: %s\n", "file", log::trace_file().empty() ? "(none)" : log::trace_file().c_str());
         set_text(r.out, s);
         return {};
@@ -205,6 +209,18 @@ std::string Daemon::memory_report() {
     s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
                      queued);
     s += log::format("domains known: %zu\n", domains_.all().size());
+    // Per domain: what its quotas count (nodes, the bytes of its node
+    // records and paths, every byte charged to it, watches, transactions,
+    // requests and events not yet delivered).
+    for (const auto& [id, d] : domains_.all()) {
+        const quota::Usage& u = d.usage;
+        s += log::format("domain %u: %lld nodes (%lld bytes), memory %lld bytes, %lld watches, %lld transactions, "
+                         "%lld outstanding\n",
+                         id, static_cast<long long>(u[quota::Item::Nodes]), static_cast<long long>(d.node_bytes),
+                         static_cast<long long>(u[quota::Item::Memory]), static_cast<long long>(u[quota::Item::Watches]),
+                         static_cast<long long>(u[quota::Item::Transactions]),
+                         static_cast<long long>(u[quota::Item::Outstanding]));
+    }
     return s;
 }
 

@@ -52,6 +52,7 @@ Daemon::Daemon(const Config& cfg, EventLoop& loop)
     account(store_.tree().tally());
     Domain& priv = domains_.get(priv_domid_);
     priv.introduced = true;
+    stats_.started_ns = wall_clock_ns();  // a live update's state may say earlier (restore)
 }
 
 // Connections go first: their ring ports unbind and unmap through hv_.
@@ -147,6 +148,7 @@ void Daemon::process_input(Connection& c) {
 }
 
 void Daemon::dispatch(Connection& c, const wire::Header& hdr, std::string_view payload) {
+    ++stats_.requests;
     if (log::trace_enabled())
         log::trace_io(log::Direction::In, c.id(), c.domid(), wire::type_name(hdr.type), payload);
     if (hdr.type >= wire::kTypeCount || !kHandlers[hdr.type].fn) return send_error(c, hdr, ENOSYS);
@@ -160,6 +162,7 @@ void Daemon::dispatch(Connection& c, const wire::Header& hdr, std::string_view p
     reply_buf_.clear();
     Request r{c, hdr, payload, tx, reply_buf_};
     Result<> res = (this->*h.fn)(r);
+    note_result(c, hdr, res);
     if (!res) return send_error(c, hdr, res.error().code);
     if (r.replied) return;
     if (reply_buf_.size() > wire::kPayloadMax) return send_error(c, hdr, E2BIG);
@@ -263,9 +266,7 @@ void Daemon::on_readable(int token) {
                 stopping_ = true;
                 loop_.stop();
                 break;
-            case SignalAction::Reopen:
-                if (auto r = log::reopen(); !r) log::error("cannot reopen the trace file: errno %d", r.error().code);
-                break;
+            case SignalAction::Reopen: reload(); break;
             case SignalAction::None: break;
         }
     }
@@ -325,6 +326,7 @@ void Daemon::on_turn_end() {
     if (credit_wake_ != Clock::time_point{} && (!wake || credit_wake_ < *wake)) wake = credit_wake_;
     if (!to_service_.empty() || resume_input_) wake = Clock::now();
     if (lu_wake && (!wake || *lu_wake < *wake)) wake = lu_wake;
+    if (auto w = notify_turn(); w && (!wake || *w < *wake)) wake = w;
     loop_.set_deadline(wake);
 }
 

@@ -15,7 +15,9 @@
 #include "daemon/config/ratelimit.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/domains.hpp"
+#include "daemon/image_update.hpp"
 #include "daemon/live_update.hpp"
+#include "daemon/stats.hpp"
 #include "daemon/loop/loop.hpp"
 #include "daemon/watch/registry.hpp"
 #include "migration/state.hpp"
@@ -60,6 +62,19 @@ public:
     // the previous binary again, because the new one could not take over;
     // the held request is answered with that reason.
     void restore(migration::State state, const std::optional<std::string>& rolled_back = std::nullopt);
+    // The service's status for systemd ("serving 5 connections, ...").
+    std::string status_line();
+
+    // ---- the stub-domain build (stub_domain.cpp, update_image.cpp) ----
+    // Live update by image chunks (-b, -d) handed to `u` instead of a binary
+    // path and exec (-f is refused), and no files (CONTROL logfile, memreport
+    // to a file are refused).
+    void use_image_update(ImageUpdate& u) { image_update_ = &u; }
+    // A fresh stub domain: dom0's ring, every other running domain whose
+    // ring page names its event channel (dom0less), and
+    // /tool/xenstored/domid (xenstore-control then speaks the chunked
+    // protocol). Attach the hypervisor first. Returns the domains connected.
+    std::vector<DomId> start_stub_domain();
 
 private:
     using Handler = Result<> (Daemon::*)(Request&);
@@ -173,6 +188,9 @@ private:
     bool updating() const { return lu_ && lu_->phase == LiveUpdateSession::Phase::Quiescing; }
     bool holds_transaction_start(const Connection& c) const;
     std::string lu_exec();
+    std::string lu_begin_image(const Connection& c, std::string_view size);
+    std::string lu_save_chunk(const Connection& c, std::string_view payload);
+    std::string lu_exec_image();
     void lu_drain_input();
     Expected<std::string, std::string> write_state_file();
     std::size_t state_size_hint() const;
@@ -191,6 +209,24 @@ private:
     Result<> control_log(Request& r, const Strings& args);
     Result<> control_quota(Request& r, const Strings& args, bool soft);
     std::string memory_report();
+
+    // ---- stats, quota log lines, systemd status (control_stats.cpp); SIGHUP (reload.cpp) ----
+    Result<> control_stats(Request& r, const Strings& args);
+    StatsSnapshot stats_snapshot();
+    void fold_requests();
+    void note_result(const Connection& c, const wire::Header& hdr, const Result<>& res);
+    void check_soft_memory(const Connection& c);
+    std::optional<Clock::time_point> notify_turn();
+    void reload();
+    struct StatusKey {
+        bool updating = false;
+        std::size_t conns = 0, domains = 0;
+        friend bool operator==(const StatusKey&, const StatusKey&) = default;
+    };
+    struct StatusSent {
+        StatusKey key;
+        Clock::time_point sent{};
+    };
 
     Config cfg_;
     EventLoop& loop_;
@@ -225,6 +261,10 @@ private:
     bool resume_input_ = false;       // a live update ended without exec: serve held input
     std::uint64_t live_updates_ = 0;  // updates this store went through
     std::uint32_t lu_stream_version_;  // what an update writes unless -s -v says
+    Counters stats_;                   // CONTROL stats
+    log::RateLimiter quota_log_, soft_log_;
+    StatusSent status_;
+    ImageUpdate* image_update_ = nullptr;  // the stub-domain build's live update
 };
 
 }  // namespace xs::daemon

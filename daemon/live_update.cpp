@@ -4,9 +4,11 @@
 // docs/live-update.md: version 2 carries open transactions, so it never
 // waits for them.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 #include "daemon/config/log.hpp"
 #include "daemon/daemon.hpp"
@@ -57,6 +59,18 @@ std::vector<std::string> update_argv(const std::string& binary, const std::optio
 Result<> Daemon::control_live_update(Request& r, const Strings& args) {
     if (args.count == 0) return fail(EINVAL);
     std::string_view op = args[0];
+    // The stub-domain build takes the image in chunks; the host build a path.
+    if (image_update_ && op == "-f") return fail(EINVAL);
+    if (!image_update_ && (op == "-b" || op == "-d")) return fail(EINVAL);
+    if (op == "-b") {
+        if (args.count != 2) return fail(EINVAL);
+        set_text(r.out, lu_begin_image(r.conn, args[1]));
+        return {};
+    }
+    if (op == "-d") {
+        set_text(r.out, lu_save_chunk(r.conn, r.payload));
+        return {};
+    }
     if (op == "-f") {
         if (args.count != 2) return fail(EINVAL);
         set_text(r.out, lu_set_binary(r.conn, args[1]));
@@ -108,6 +122,14 @@ std::string Daemon::lu_set_binary(const Connection& c, std::string_view file) {
     if (lu_) return "live-update session already active.";
     lu_.emplace();
     lu_->owner = c.id();
+    // Checked from here; the exec happens in the starting directory
+    // (update_exec.cpp), so a relative name is anchored now.
+    if (path.front() != '/') {
+        if (char* cwd = ::getcwd(nullptr, 0)) {
+            path = std::string(cwd) + (cwd[1] ? "/" : "") + path;
+            std::free(cwd);
+        }
+    }
     lu_->binary = std::move(path);
     lu_->prep = std::make_unique<UpdatePrep>(state_path(), state_size_hint());
     return "OK";
@@ -132,6 +154,10 @@ Result<> Daemon::lu_start(Request& r, const Strings& args) {
     }
     if (o->version == 0 || o->version > migration::kVersion2) {
         set_text(r.out, "Migration stream version not supported.");
+        return {};
+    }
+    if (image_update_ && (lu_->image_size == 0 || lu_->image.size() != lu_->image_size)) {
+        set_text(r.out, "No new kernel");  // none, or not all of it arrived
         return {};
     }
     lu_->start = *o;
@@ -202,7 +228,8 @@ std::optional<Clock::time_point> Daemon::lu_step() {
         case LiveUpdateSession::Phase::Quiescing:
             if (!loop_.quiet()) return std::nullopt;
             lu_->quiet = Clock::now();
-            lu_finish(lu_exec());  // lu_exec returns only when the exec failed
+            // lu_exec and lu_exec_image return only when the exec failed
+            lu_finish(image_update_ ? lu_exec_image() : lu_exec());
             return std::nullopt;
     }
     return std::nullopt;

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "daemon/config/log.hpp"
+#include "daemon/config/notify.hpp"
 #include "daemon/config/options.hpp"
 #include "daemon/config/pidfile.hpp"
 #include "daemon/config/signals.hpp"
@@ -100,6 +101,7 @@ std::optional<Process> set_up(const Config& cfg) {
 
 int serve(const Config& cfg, Process& p, Daemon& daemon) {
     p.loop->run(daemon);
+    notify::stopping();
     ::unlink(cfg.socket_path.c_str());
     log::info("xstored stopped");
     return 0;
@@ -130,6 +132,7 @@ int run_fresh(const Config& cfg) {
         std::fflush(stdout);
     }
     log::info(XSTORED_NAME " listening on %s (%s loop)", cfg.socket_path.c_str(), p->loop->name());
+    notify::ready(daemon.status_line());  // the socket accepts, dom0's ring is served
     return serve(cfg, *p, daemon);
 }
 
@@ -262,6 +265,10 @@ int run_after_update(const Config& cfg, Clock::time_point entered) {
     p->loop->add_listener(take->listener);
     ::unlink(path.c_str());
     rollback::forget();
+    // The previous program moved to "/" when it detached; the exec put this
+    // one in the starting directory (update_exec.cpp), where a fall-back
+    // would have needed it. Names are absolute by now.
+    if (!cfg.no_fork) (void)::chdir("/");
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (rolled_back)
         log::error(XSTORED_NAME " back after a failed live update (%s): %zu connections restored in %.1f ms",
@@ -270,6 +277,9 @@ int run_after_update(const Config& cfg, Clock::time_point entered) {
         log::info(XSTORED_NAME " live-updated: %zu connections restored in %.1f ms (%s loop)", conns, ms,
                   p->loop->name());
     if (before) log::info("live update: %s", timeline::describe(*before, entered, read, Clock::now()).c_str());
+    // Same pid, new program: said again, and no second READY=1.
+    notify::updated(daemon.status_line() + (rolled_back ? std::string("; back after a failed live update")
+                                                        : log::format("; live-updated in %.1f ms", ms)));
     return serve(cfg, *p, daemon);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "daemon/config/handoff_env.hpp"
 #include "daemon/config/log.hpp"
 
 namespace xs::daemon::rollback {
@@ -15,8 +16,8 @@ namespace {
 
 // "<fd>\x1f<arg0>\x1f<arg1>...": the unit separator cannot be in a command
 // line an operator types.
-constexpr const char* kPrevious = "XSTORED_LU_PREVIOUS";
-constexpr const char* kReason = "XSTORED_LU_ROLLBACK";
+constexpr const char* kPrevious = handoff::kPrevious;
+constexpr const char* kReason = handoff::kRollback;
 constexpr char kSep = '\x1f';
 
 int g_armed_fd = -1;

@@ -33,6 +33,10 @@ migration::State Daemon::export_state(std::uint32_t version) {
     }
     for (const auto& [id, d] : domains_.all()) s.domains.push_back(export_domain(d));
     s.live_updates = live_updates_;
+    fold_requests();
+    s.requests = stats_.requests;
+    s.quota_refusals = stats_.quota_refusals;
+    s.started_ns = stats_.started_ns;
     s.global_max = global_max_.max_seen;
     return s;
 }

@@ -47,6 +47,9 @@ void Daemon::restore(migration::State st, const std::optional<std::string>& roll
             domains_.get(d.id).usage.observe(item, d.max_seen[quota::index(item)]);
     for (quota::Item item : quota::kItems) global_max_.observe(item, st.global_max[quota::index(item)]);
     live_updates_ = st.live_updates + (rolled_back ? 0 : 1);
+    stats_.requests = stats_.folded = st.requests;
+    stats_.quota_refusals = st.quota_refusals;
+    if (st.started_ns) stats_.started_ns = st.started_ns;  // else: counting began at this start
     // Whatever waited while the old daemon stopped: queued output goes out,
     // requests guests wrote meanwhile are read.
     for (auto& [id, c] : conns_) {

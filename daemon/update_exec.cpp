@@ -36,21 +36,34 @@ Result<> write_all(int fd, std::string_view bytes) {
     return {};
 }
 
-// What the exec changes in this process, undone if it fails.
+// What the exec changes in this process, undone if it fails. The new
+// program reads the same command line, so it starts in the directory this
+// one was started in (a detached daemon has moved to "/"): relative names
+// mean the same files to it.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const std::vector<std::string>& argv,
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const Config& cfg,
               std::size_t state_bytes)
         : fds_(std::move(fds)), hv_(hv), virq_(virq), huge_heap_(state_bytes) {
         for (int fd : fds_) set_cloexec(fd, false);
+        cwd_fd_ = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (!cfg.start_dir.empty() && ::chdir(cfg.start_dir.c_str()) < 0)
+            log::warning("live update: cannot change to %s, where relative names on the command line start: %s",
+                         cfg.start_dir.c_str(), std::strerror(errno));
+        const std::vector<std::string>& argv = cfg.argv;
         if (!rollback::arm(argv)) log::warning("live update: no way back to this binary if the new one fails");
         // The new daemon binds VIRQ_DOM_EXC itself (one binding per domain).
         if (hv_ && virq_ != ~0u) hv_->unbind(virq_);
         release_signals_for_exec();
     }
-    // Back to serving: signals, close-on-exec, and domain deaths noticed
-    // again (the C daemon forgets the last one).
+    ~ExecScope() {
+        if (cwd_fd_ >= 0) ::close(cwd_fd_);
+    }
+    // Back to serving: the directory, the heap tunable, signals,
+    // close-on-exec, and domain deaths noticed again (the C daemon forgets
+    // the last one).
     std::uint32_t undo() {
+        if (cwd_fd_ >= 0) (void)::fchdir(cwd_fd_);
         huge_heap_.undo();
         rollback::disarm();
         reclaim_signals();
@@ -66,6 +79,7 @@ private:
     transport::Hypervisor* hv_;
     std::uint32_t virq_;
     HugeHeapForExec huge_heap_;
+    int cwd_fd_ = -1;  // where this process was (closed by the exec)
 };
 
 }  // namespace
@@ -140,8 +154,8 @@ std::string Daemon::lu_exec() {
     std::vector<int> fds{listener_fd_};
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
-    log::info("live update: exec %s", lu_->binary.c_str());
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_.argv, lu_->state_bytes);
+    log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_, lu_->state_bytes);
     timeline::pass({lu_->started, lu_->quiet, Clock::now()});
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.

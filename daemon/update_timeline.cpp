@@ -3,13 +3,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "daemon/config/handoff_env.hpp"
 #include "daemon/config/log.hpp"
 
 namespace xs::daemon::timeline {
 
 namespace {
 
-constexpr const char* kVariable = "XSTORED_LU_TIMES";
+constexpr const char* kVariable = handoff::kTimes;
 
 long long ns(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();

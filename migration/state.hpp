@@ -93,6 +93,9 @@ struct State {
     std::vector<Connection> connections;
     std::vector<Domain> domains;
     std::uint64_t live_updates = 0;     // updates this store went through
+    std::uint64_t requests = 0;         // requests handled since the first start (CONTROL stats)
+    std::uint64_t quota_refusals = 0;   // requests refused for a quota since then
+    std::int64_t started_ns = 0;        // when the first daemon started (wall clock); 0 = unknown
     // The reply to the request that started the live update ("OK", last in
     // its connection's output): a process that rolls the update back
     // replaces it with the reason.

@@ -275,6 +275,9 @@ Parsed<void> Decoder::on(const XsGlobal& x) {
     for (const NamedValue64& v : x.values) {
         if (v.name == names::kGeneration) s_.generation = v.value;
         else if (v.name == names::kLiveUpdates) s_.live_updates = v.value;
+        else if (v.name == names::kRequests) s_.requests = v.value;
+        else if (v.name == names::kQuotaRefusals) s_.quota_refusals = v.value;
+        else if (v.name == names::kStartedNs) s_.started_ns = static_cast<std::int64_t>(v.value);
         else if (v.name == names::kHeldReplyConn) held_conn_ = static_cast<std::uint32_t>(v.value), held_offset_ = r_.offset();
         else if (v.name == names::kHeldReplyReq) held_req_ = static_cast<std::uint32_t>(v.value);
         else read_max(s_.global_max, v);

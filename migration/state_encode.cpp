@@ -49,6 +49,9 @@ void add_global(Writer& w, const State& s) {
     Values v;
     v.add(std::string(names::kGeneration), s.generation);
     v.add(std::string(names::kLiveUpdates), s.live_updates);
+    v.add(std::string(names::kRequests), s.requests);
+    v.add(std::string(names::kQuotaRefusals), s.quota_refusals);
+    if (s.started_ns) v.add(std::string(names::kStartedNs), static_cast<std::uint64_t>(s.started_ns));
     if (s.held_reply) {
         v.add(std::string(names::kHeldReplyConn), s.held_reply->conn + 1);
         v.add(std::string(names::kHeldReplyReq), s.held_reply->req_id);

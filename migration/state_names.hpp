@@ -14,6 +14,10 @@ namespace xs::migration::names {
 // XS_GLOBAL
 inline constexpr std::string_view kGeneration = "generation";
 inline constexpr std::string_view kLiveUpdates = "live-updates";
+// The figures CONTROL stats counts "since start": they outlive updates.
+inline constexpr std::string_view kRequests = "requests";
+inline constexpr std::string_view kQuotaRefusals = "quota-refusals";
+inline constexpr std::string_view kStartedNs = "started-ns";  // wall clock, ns since 1970
 inline constexpr std::string_view kHeldReplyConn = "held-reply-conn";  // connection id in the stream
 inline constexpr std::string_view kHeldReplyReq = "held-reply-req";
 // XS_DOMAIN

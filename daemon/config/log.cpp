@@ -1,14 +1,17 @@
 #include "daemon/config/log.hpp"
 
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace xs::log {
 namespace {
 
 Sink g_sink = Sink::Stderr;
+bool g_journal = false;  // stderr is systemd's journal: lines carry "<priority>"
 
 int syslog_priority(Level l) {
     switch (l) {
@@ -22,7 +25,15 @@ int syslog_priority(Level l) {
 
 }  // namespace
 
+bool stderr_is_journal(const char* journal_stream) {
+    unsigned long long dev = 0, ino = 0;
+    struct stat st;
+    if (!journal_stream || std::sscanf(journal_stream, "%llu:%llu", &dev, &ino) != 2) return false;
+    return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
 void init(Sink sink, Level threshold) {
+    g_journal = sink == Sink::Stderr && stderr_is_journal(std::getenv("JOURNAL_STREAM"));
     if (sink == Sink::Syslog && g_sink != Sink::Syslog) openlog("xstored", LOG_PID, LOG_DAEMON);
     if (sink != Sink::Syslog && g_sink == Sink::Syslog) closelog();
     g_sink = sink;
@@ -54,6 +65,7 @@ void write(Level l, std::string_view message) {
         return;
     }
     line.insert(0, "xstored: ");
+    if (g_journal) line.insert(0, "<" + std::to_string(syslog_priority(l)) + ">");
     line += '\n';
     // One write per message, so lines from several processes do not mix.
     ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

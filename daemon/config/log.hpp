@@ -24,7 +24,12 @@ inline int threshold = static_cast<int>(Level::Info);
 // Chooses the sink (opening syslog for Sink::Syslog) and the most verbose
 // level that is written. Before init, messages go to stderr at Info.
 void init(Sink sink, Level threshold);
+// With Sink::Stderr, when $JOURNAL_STREAM names stderr (systemd connected
+// it to the journal), each line starts with its syslog priority ("<6>"), so
+// the journal keeps the levels.
 void set_level(Level threshold);
+// Whether $JOURNAL_STREAM ("<dev>:<inode>") is the file stderr is.
+bool stderr_is_journal(const char* journal_stream);
 inline Level level() { return static_cast<Level>(detail::threshold); }
 inline bool enabled(Level l) { return static_cast<int>(l) <= detail::threshold; }
 

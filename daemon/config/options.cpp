@@ -8,69 +8,38 @@
 #include <array>
 #include <charconv>
 #include <climits>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
+#include <vector>
 
+#include "daemon/config/option_table.hpp"
 #include "xs_config.h"
 
 namespace xs::daemon {
 namespace {
 
-// Long-only options get codes above the char range.
-enum LongOnly : int {
-    kMasterDomid = 256,
-    kPrivDomid,
-    kSocket,
-    kEventLoop,
-    kXsdKva,
-    kXsdPort,
-    kTraceControl,
-    kVersion,
-    kSocketQueue,
-    kEventQueue,
-    kWriteRate,
-    kWriteBurst,
-    kLiveUpdateStream,
+// getopt's tables, from option_specs(). A leading ':' makes getopt report
+// a missing argument as ':' and stay quiet.
+struct GetoptTables {
+    std::string shorts = ":";
+    std::vector<option> longs;
+    GetoptTables() {
+        for (const OptionSpec& o : option_specs()) {
+            int has = o.arg == OptionSpec::None ? no_argument
+                      : o.arg == OptionSpec::Required ? required_argument : optional_argument;
+            if (o.short_name) shorts += std::string(1, o.short_name) + (has == no_argument ? "" : has == required_argument ? ":" : "::");
+            longs.push_back(option{o.long_name, has, nullptr, o.code});
+        }
+        longs.push_back(option{nullptr, 0, nullptr, 0});
+    }
 };
 
-// Leading ':' makes getopt report a missing argument as ':' and stay quiet.
-constexpr const char* kShortOptions = ":A:DE:F:H::I::KM:NPQ:q:RS:T:t:UVW:w:";
-
-const option kLongOptions[] = {
-    {"perm-nb", required_argument, nullptr, 'A'},
-    {"no-domain-init", no_argument, nullptr, 'D'},
-    {"entry-nb", required_argument, nullptr, 'E'},
-    {"pid-file", required_argument, nullptr, 'F'},
-    {"help", optional_argument, nullptr, 'H'},
-    {"internal-db", optional_argument, nullptr, 'I'},
-    {"keep-orphans", no_argument, nullptr, 'K'},
-    {"path-max", required_argument, nullptr, 'M'},
-    {"no-fork", no_argument, nullptr, 'N'},
-    {"output-pid", no_argument, nullptr, 'P'},
-    {"quota", required_argument, nullptr, 'Q'},
-    {"quota-soft", required_argument, nullptr, 'q'},
-    {"no-recovery", no_argument, nullptr, 'R'},
-    {"entry-size", required_argument, nullptr, 'S'},
-    {"trace-file", required_argument, nullptr, 'T'},
-    {"transaction", required_argument, nullptr, 't'},
-    {"live-update", no_argument, nullptr, 'U'},
-    {"verbose", no_argument, nullptr, 'V'},
-    {"watch-nb", required_argument, nullptr, 'W'},
-    {"timeout", required_argument, nullptr, 'w'},
-    {"master-domid", required_argument, nullptr, kMasterDomid},
-    {"priv-domid", required_argument, nullptr, kPrivDomid},
-    {"socket", required_argument, nullptr, kSocket},
-    {"event-loop", required_argument, nullptr, kEventLoop},
-    {"xsd-kva", required_argument, nullptr, kXsdKva},
-    {"xsd-port", required_argument, nullptr, kXsdPort},
-    {"trace-control", required_argument, nullptr, kTraceControl},
-    {"version", no_argument, nullptr, kVersion},
-    {"socket-queue", required_argument, nullptr, kSocketQueue},
-    {"event-queue", required_argument, nullptr, kEventQueue},
-    {"write-rate", required_argument, nullptr, kWriteRate},
-    {"write-burst", required_argument, nullptr, kWriteBurst},
-    {"live-update-stream", required_argument, nullptr, kLiveUpdateStream},
-    {nullptr, 0, nullptr, 0},
-};
+const GetoptTables& getopt_tables() {
+    static const GetoptTables t;
+    return t;
+}
 
 ParseOutcome failure(const std::string& what) {
     return {std::nullopt, "xstored: " + what + "\nTry 'xstored --help' for more information.\n", 2};
@@ -257,6 +226,7 @@ void Parser::handle(int opt, const char* arg) {
         check_trace_switch(arg);
         cfg.ignored.push_back("--trace-control (the trace always has every request and reply)");
         break;
+    case kConfig: set_file(cfg.config_file, "--config", arg); break;
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
     case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
@@ -285,31 +255,32 @@ std::string current_dir() {
 }
 
 // Environment, defaults that depend on other options, absolute file names.
-void finish(Config& cfg, const std::function<const char*(const char*)>& getenv_fn) {
+void finish(Config& cfg, const std::function<const char*(const char*)>& getenv_fn, const std::string& cwd) {
     auto env = [&](const char* name) -> std::string {
         const char* v = getenv_fn ? getenv_fn(name) : nullptr;
         return v ? std::string(v) : std::string();
     };
-    const std::string cwd = current_dir();
+    cfg.start_dir = cwd;
     cfg.rundir = env("XENSTORED_RUNDIR");
     if (cfg.rundir.empty()) cfg.rundir = kDefaultRundir;
     if (cfg.socket_path.empty()) cfg.socket_path = env("XENSTORED_PATH");
     if (cfg.socket_path.empty()) cfg.socket_path = cfg.rundir + "/socket";
-    for (std::string* f : {&cfg.rundir, &cfg.socket_path, &cfg.pid_file, &cfg.trace_file, &cfg.dom0_kva, &cfg.dom0_port}) {
+    for (std::string* f : {&cfg.rundir, &cfg.socket_path, &cfg.pid_file, &cfg.trace_file, &cfg.config_file, &cfg.dom0_kva, &cfg.dom0_port}) {
         *f = absolute(*f, cwd);
     }
 }
 
 }  // namespace
 
-ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn) {
-    Parser p;
-    for (int i = 0; i < argc; ++i) p.cfg.argv.emplace_back(argv[i]);
+namespace {
 
+// Runs getopt over argv into `p`; stops at the first error or --help/--version.
+std::optional<ParseOutcome> run_getopt(Parser& p, int argc, char* const argv[]) {
+    const GetoptTables& t = getopt_tables();
     optind = 0;  // glibc: full re-initialisation, so parse_options can run more than once
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, kShortOptions, kLongOptions, nullptr)) != -1) {
+    while ((opt = getopt_long(argc, argv, t.shorts.c_str(), t.longs.data(), nullptr)) != -1) {
         if (opt == '?') return failure("unknown option " + offending_option(argc, argv));
         if (opt == ':') return failure("option " + offending_option(argc, argv) + " needs a value");
         p.handle(opt, optarg);
@@ -317,62 +288,129 @@ ParseOutcome parse_options(int argc, char* const argv[], const std::function<con
         if (p.error) return failure(*p.error);
     }
     if (optind < argc) return failure("unexpected argument \"" + std::string(argv[optind]) + "\" (no arguments desired)");
+    return std::nullopt;
+}
 
-    finish(p.cfg, getenv_fn);
+std::optional<ParseOutcome> run_getopt(Parser& p, std::vector<std::string> words) {
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    return run_getopt(p, static_cast<int>(words.size()), argv.data());
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+Expected<std::vector<std::string>, std::string> config_words(std::string_view text) {
+    std::vector<std::string> words{"xstored"};
+    std::size_t line_no = 0;
+    for (std::size_t pos = 0; pos < text.size(); ++line_no) {
+        std::size_t nl = std::min(text.find('\n', pos), text.size());
+        std::string_view line = trim(text.substr(pos, nl - pos));
+        pos = nl + 1;
+        if (line.empty() || line.front() == '#') continue;
+        std::size_t end = line.find_first_of(" \t=");
+        std::string name(line.substr(0, end));
+        std::string_view value = end == std::string_view::npos ? std::string_view() : trim(line.substr(end));
+        if (value.starts_with('=')) value = trim(value.substr(1));
+        const OptionSpec* spec = nullptr;
+        for (const OptionSpec& o : option_specs())
+            if (name == o.long_name) spec = &o;
+        std::string where = "line " + std::to_string(line_no + 1) + ": ";
+        if (!spec) return unexpected(where + "unknown setting \"" + name + "\"");
+        if (!spec->runtime) return unexpected(where + "\"" + name + "\" can only be given on the command line");
+        if ((spec->arg == OptionSpec::Required) == value.empty())
+            return unexpected(where + "\"" + name + "\" " + (value.empty() ? "needs a value" : "takes no value"));
+        words.push_back("--" + name);
+        if (!value.empty()) words.emplace_back(value);
+    }
+    return words;
+}
+
+Expected<std::vector<std::string>, std::string> read_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return unexpected("cannot read " + path + ": " + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto words = config_words(text.str());
+    if (!words) return unexpected(path + ": " + words.error());
+    return words;
+}
+
+// The command line is read twice when it names a --config file: once to
+// find the file, then over the file's settings, which it overrides.
+ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn,
+                           const std::optional<std::string>& start_dir) {
+    const std::string cwd = start_dir.value_or(current_dir());
+    Parser p;
+    if (auto early = run_getopt(p, argc, argv)) return *early;
+    if (!p.cfg.config_file.empty()) {
+        std::string file = absolute(p.cfg.config_file, cwd);
+        auto words = read_config_file(file);
+        if (!words) return failure(words.error());
+        p = Parser{};
+        if (auto early = run_getopt(p, std::move(*words))) return *early;
+        if (auto early = run_getopt(p, argc, argv)) return *early;
+    }
+    for (int i = 0; i < argc; ++i) p.cfg.argv.emplace_back(argv[i]);
+    finish(p.cfg, getenv_fn, cwd);
     return {std::move(p.cfg), std::string(), 0};
 }
 
 std::string version_text() { return std::string("xstored ") + XSTORED_VERSION + "\n"; }
 
-std::string usage_text() {
-    return R"(Usage: xstored [OPTION]...
-A xenstore daemon for Xen, compatible with xenstored's protocol and options.
+namespace {
 
-  -N, --no-fork            stay in the foreground and log to stderr
-  -F, --pid-file FILE      write the daemon's pid to FILE and keep it locked
-  -T, --trace-file FILE    trace every request and reply to FILE
-  -D, --no-domain-init     do not introduce dom0 at start (sockets only)
-  -K, --keep-orphans       keep a dead domain's nodes (owner becomes dom0)
-  -V, --verbose            log debug messages
-  -U, --live-update        restore the state of a live update (set by the
-                           live update itself, not by hand)
-      --live-update-stream V  the migration stream version a live update
-                           writes unless its -s says -v (default 2; 1 for
-                           Xen 4.17's xenstored)
-  -P, --output-pid         print the daemon's pid on stdout once it runs
-      --socket PATH        listen on PATH (default $XENSTORED_PATH, else
-                           $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket)
-      --master-domid ID    the domain the daemon runs in (default 0)
-      --priv-domid ID      the privileged (control) domain (default 0)
-      --event-loop KIND    auto, io_uring or epoll (default auto)
-      --xsd-kva PATH       dom0's ring page (default /proc/xen/xsd_kva)
-      --xsd-port PATH      dom0's event channel (default /proc/xen/xsd_port)
-      --socket-queue BYTES stop reading a socket client whose unread replies
-                           exceed BYTES (default 4194304)
-      --event-queue N      watch events that may wait for one connection;
-                           later ones are dropped (default 65536)
-      --write-rate N       while any transaction is open, a guest may change
-                           nodes N times per second (default 200, 0 = no limit)
-      --write-burst N      ... and N times at once (default 10)
-Quotas (0 = unlimited; a quota of N allows exactly N):
-  -E, --entry-nb N         nodes per domain (default 1000)
-  -S, --entry-size N       size of a node in bytes (default 2048)
-  -W, --watch-nb N         watches per domain (default 128)
-  -t, --transaction N      open transactions per domain (default 10)
-  -A, --perm-nb N          permission entries per node (default 5)
-  -M, --path-max N         path length after /local/domain/<id>/ (default
-                           and maximum 2048)
-  -Q, --quota NAME=N       any quota by name: nodes, watches, outstanding,
-                           memory, transactions, transaction-nodes,
-                           node-permissions, path-max, node-size
-  -q, --quota-soft NAME=N  soft quota (warning only): memory (default 2097152)
-  -w, --timeout watch-event=S  drop a guest's unread watch event after S
-                           seconds (default 20, 0 = never)
-  -H, --help               print this help and exit
-      --version            print the version and exit
-Accepted for compatibility with older xenstored, no effect here:
-  -I, --internal-db[=on|off]   -R, --no-recovery   --trace-control=+|-SWITCH
-)";
+// "  -N, --no-fork            text", the text wrapped at 79 columns.
+void append_option_help(std::string& out, const OptionSpec& o) {
+    constexpr std::size_t kColumn = 27, kWidth = 79;
+    std::string line = "  " + option_synopsis(o);
+    if (line.size() + 1 > kColumn) {  // a long synopsis gets a line of its own
+        out += line + "\n";
+        line.clear();
+    }
+    line.resize(kColumn, ' ');
+    std::string_view words = o.help;
+    while (!words.empty()) {
+        std::size_t sp = words.find(' ');
+        std::string_view w = words.substr(0, sp);
+        if (line.size() + w.size() > kWidth && line.size() > kColumn) {
+            line.pop_back();
+            out += line + "\n";
+            line.assign(kColumn, ' ');
+        }
+        line += w;
+        line += ' ';
+        words = sp == std::string_view::npos ? std::string_view() : words.substr(sp + 1);
+    }
+    line.pop_back();
+    out += line + "\n";
+}
+
+}  // namespace
+
+std::string usage_text() {
+    std::string out =
+        "Usage: xstored [OPTION]...\n"
+        "A xenstore daemon for Xen, compatible with xenstored's protocol and options.\n\n";
+    const std::pair<OptionGroup, const char*> groups[] = {
+        {OptionGroup::Daemon, ""},
+        {OptionGroup::Quota, "Quotas (0 = unlimited; a quota of N allows exactly N):\n"},
+        {OptionGroup::Compat, "Accepted for compatibility with older xenstored, no effect here:\n"},
+        {OptionGroup::Info, "\n"},
+    };
+    for (auto [group, heading] : groups) {
+        out += heading;
+        for (const OptionSpec& o : option_specs())
+            if (o.group == group) append_option_help(out, o);
+    }
+    out += "\nSee xstored(8) for signals, files and the environment.\n";
+    return out;
 }
 
 }  // namespace xs::daemon

@@ -5,8 +5,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "base/result.hpp"
 #include "quota/quota.hpp"
 #include "base/domid.hpp"
 
@@ -20,6 +22,8 @@ struct Config {
     bool no_fork = false;              // -N
     std::string pid_file;              // -F (absolute after parsing)
     std::string trace_file;            // -T (absolute after parsing: relative names resolved against the starting cwd)
+    std::string config_file;           // --config: run-time settings, read again on SIGHUP (absolute)
+    std::string start_dir;             // the directory relative names were resolved against
     quota::Limits limits = quota::Limits::defaults();  // -E -S -W -t -A -M -Q name=N, -q memory=N (soft)
     unsigned watch_event_timeout_s = kDefaultWatchEventTimeout;  // -w watch-event=S (0 disables)
     bool keep_orphans = false;         // -K
@@ -57,7 +61,16 @@ struct ParseOutcome {
 // Parses argv. Environment lookups go through getenv_fn (tests inject their
 // own); relative file names are made absolute against the current directory.
 // Uses getopt_long, so it is not reentrant (call it from main, once).
-ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn);
+// `start_dir` stands for the current directory (SIGHUP parses the command
+// line again after the daemon changed to "/").
+ParseOutcome parse_options(int argc, char* const argv[], const std::function<const char*(const char*)>& getenv_fn,
+                           const std::optional<std::string>& start_dir = std::nullopt);
+
+// A --config file's text as command-line words ({"xstored", "--quota",
+// "nodes=2000", ...}), or what is wrong with it (the line, the setting).
+// Only run-time options (OptionSpec::runtime) may appear.
+Expected<std::vector<std::string>, std::string> config_words(std::string_view text);
+Expected<std::vector<std::string>, std::string> read_config_file(const std::string& path);
 
 std::string usage_text();
 std::string version_text();

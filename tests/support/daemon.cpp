@@ -33,6 +33,12 @@ int connect_unix_fd(const std::string& path) {
     return fd;
 }
 
+// "{dir}" stands for the daemon's private directory.
+std::string expand_dir(std::string s, const TempDir& dir) {
+    for (std::size_t at; (at = s.find("{dir}")) != std::string::npos;) s.replace(at, 5, dir.path());
+    return s;
+}
+
 std::vector<std::string> daemon_argv(const TempDir& dir, const std::string& socket, const DaemonOptions& opts) {
     std::vector<std::string> argv = opts.launcher;
     if (!opts.program.empty()) {
@@ -42,10 +48,7 @@ std::vector<std::string> daemon_argv(const TempDir& dir, const std::string& sock
         std::string loop = opts.loop.empty() ? xstored_loop() : opts.loop;
         if (!loop.empty()) argv.push_back("--event-loop=" + loop);
     }
-    for (std::string a : opts.args) {
-        for (std::size_t at; (at = a.find("{dir}")) != std::string::npos;) a.replace(at, 5, dir.path());
-        argv.push_back(std::move(a));
-    }
+    for (const std::string& a : opts.args) argv.push_back(expand_dir(a, dir));
     return argv;
 }
 
@@ -68,6 +71,7 @@ Daemon::Daemon(DaemonOptions opts)
     spawn.argv = daemon_argv(dir_, socket_, opts);
     // Keep every file the daemon might make (live-update state, ...) private.
     spawn.env = {{"XENSTORED_RUNDIR", dir_.path()}, {"XENSTORED_PATH", socket_}};
+    for (const auto& [name, value] : opts.env) spawn.env.emplace_back(name, expand_dir(value, dir_));
     spawn.out = Redirect::file(dir_.file("stdout.log"));
     spawn.err = Redirect::file(stderr_file_);
     spawn.stack_limit = opts.stack_limit;

@@ -30,6 +30,8 @@ struct DaemonOptions {
     // Run through this command first (e.g. {"xstore-fakexen", "exec", "--"},
     // which execs the daemon in place: the pid stays the daemon's).
     std::vector<std::string> launcher;
+    // More environment for the daemon (NOTIFY_SOCKET, ...); "{dir}" as in args.
+    EnvVars env;
 
     static DaemonOptions with_args(std::vector<std::string> extra) {
         DaemonOptions o;

@@ -63,13 +63,14 @@ struct ChildEnds {
 };
 
 [[noreturn]] void exec_child(std::vector<char*>& argv, std::vector<char*>& envp, ChildEnds ends,
-                             std::size_t stack_limit, pid_t parent) {
+                             const SpawnOptions& opts, pid_t parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(126);  // the test died before we got here
-    if (stack_limit != 0) {
-        rlimit rl{stack_limit, stack_limit};
+    if (opts.stack_limit != 0) {
+        rlimit rl{opts.stack_limit, opts.stack_limit};
         ::setrlimit(RLIMIT_STACK, &rl);
     }
+    if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) != 0) ::_exit(126);
     ::signal(SIGPIPE, SIG_DFL);
     int in = ::open("/dev/null", O_RDONLY);
     if (in < 0 || ::dup2(in, 0) < 0 || ::dup2(ends.out, 1) < 0 || ::dup2(ends.err, 2) < 0) ::_exit(126);
@@ -118,7 +119,7 @@ Process Process::spawn(const SpawnOptions& opts) {
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) exec_child(argv, envp, ends, opts.stack_limit, parent);
+    if (pid == 0) exec_child(argv, envp, ends, opts, parent);
 
     ::close(ends.out);
     ::close(ends.err);
@@ -234,7 +235,7 @@ std::string CommandResult::describe() const {
 
 CommandResult run_command(const std::vector<std::string>& argv, const EnvVars& env,
                           std::chrono::milliseconds timeout) {
-    Process p = Process::spawn(SpawnOptions{argv, env, Redirect::pipe(), Redirect::pipe(), 0});
+    Process p = Process::spawn(SpawnOptions{argv, env, Redirect::pipe(), Redirect::pipe(), 0, {}});
     CommandResult r;
     r.timed_out = !p.wait_exit(timeout);
     if (r.timed_out) p.kill_now();

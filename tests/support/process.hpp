@@ -31,6 +31,7 @@ struct SpawnOptions {
     Redirect out;
     Redirect err;
     std::size_t stack_limit = 0;    // RLIMIT_STACK for the child in bytes; 0 = inherit
+    std::string cwd;                // the child's working directory; "" = the test's
 };
 
 class Process {

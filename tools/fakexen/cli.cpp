@@ -33,8 +33,11 @@ The host directory is DIR, else $XSTORE_FAKEXEN.
 
 commands:
   init                      create the host with dom0 (ring page xsd_kva, port in xsd_port)
-  create DOMIDS [--control] [--xenstore]
-                            create domains: ring page, unbound port for dom0, new unique id
+  create DOMIDS [--control] [--xenstore] [--dom0less]
+                            create domains: ring page, unbound port for dom0, new unique id;
+                            --dom0less also writes that port into the ring page
+                            (evtchn_port), as Xen's dom0less builder does, so a daemon
+                            can connect the domain without an INTRODUCE
   introduce DOMIDS [--socket PATH] [--home | --guest-home]
                             send INTRODUCE <domid> <gfn> <port> to the daemon; --home
                             first creates what a toolstack would: /local/domain/<domid>
@@ -185,9 +188,11 @@ int cmd_create(Context& c) {
     std::uint32_t flags = 0;
     if (take_flag(c.args, "--control")) flags |= kDomFlagControl;
     if (take_flag(c.args, "--xenstore")) flags |= kDomFlagXenstore;
-    return each_domid(c, "create", [flags](Host& h, DomId d) -> Result<> {
+    bool dom0less = take_flag(c.args, "--dom0less");
+    return each_domid(c, "create", [flags, dom0less](Host& h, DomId d) -> Result<> {
         auto r = create_domain(h, d, flags);
         if (!r) return fail(r.error());
+        if (dom0less) return publish_ring_port(h, d, r->record.store_port);
         return {};
     });
 }

@@ -6,10 +6,12 @@
 
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <string>
 
 #include "tools/fakexen/evtchn.hpp"
+#include "transport/ring_layout.hpp"
 
 namespace xs::fakexen {
 
@@ -77,6 +79,16 @@ Result<DomainInfo> create_domain(Host& host, DomId domid, std::uint32_t flags) {
     }
     d.store_port = *port;
     return DomainInfo{domid, d};
+}
+
+Result<> publish_ring_port(Host& host, DomId domid, std::uint32_t port) {
+    int fd = ::open(host.ring_path(domid).c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(errno);
+    ssize_t n = ::pwrite(fd, &port, sizeof port, offsetof(ring::Interface, evtchn_port));
+    int e = errno;
+    ::close(fd);
+    if (n != static_cast<ssize_t>(sizeof port)) return fail(n < 0 ? e : EIO);
+    return {};
 }
 
 Result<> shutdown_domain(Host& host, DomId domid, std::uint32_t reason) {

@@ -27,6 +27,10 @@ Result<std::shared_ptr<Host>> init_host(const std::string& dir);
 // A new domain: zeroed ring page, an unbound port of that domain for dom0
 // (its xenstore event channel), a fresh unique id. EEXIST if it exists.
 Result<DomainInfo> create_domain(Host& host, DomId domid, std::uint32_t flags = 0);
+// Write `port` into the domain's ring page (evtchn_port), as Xen's dom0less
+// builder does for domains that boot without a toolstack: a daemon starting
+// later connects them without an INTRODUCE.
+Result<> publish_ring_port(Host& host, DomId domid, std::uint32_t port);
 // The guest shut down with `reason` (SHUTDOWN_*). Raises VIRQ_DOM_EXC.
 Result<> shutdown_domain(Host& host, DomId domid, std::uint32_t reason);
 // Destroy: the domain becomes dying (its event channels close), then gone

@@ -25,6 +25,14 @@ using xs::fakexen::DomainState;
 using xs::fakexen::Host;
 
 struct xc_interface_core {
+    // libxenguest (Debian's, loaded by xenstore-control) reads its loggers
+    // from the handle at libxenctrl 4.17's offsets: keep those fields first,
+    // null, so it logs nothing (xc_dom_allocate, xc_dom_kernel_file).
+    int flags = 0;
+    void* error_handler = nullptr;
+    void* error_handler_tofree = nullptr;
+    void* dombuild_logger = nullptr;
+    void* dombuild_logger_tofree = nullptr;
     std::shared_ptr<Host> host;
     xs::DomId self;
 };
@@ -106,7 +114,10 @@ xc_interface* xc_interface_open(xentoollog_logger*, xentoollog_logger*, unsigned
         set_error(!host ? host.error().code : self.error().code, "xc_interface_open");
         return nullptr;
     }
-    return new xc_interface_core{*host, *self};
+    auto* xch = new xc_interface_core;
+    xch->host = *host;
+    xch->self = *self;
+    return xch;
 }
 
 int xc_interface_close(xc_interface* xch) {

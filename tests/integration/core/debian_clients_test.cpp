@@ -163,7 +163,7 @@ TEST_CASE("xenstore-watch prints the initial event and later changes") {
     Harness h;
     Process p = Process::spawn(SpawnOptions{{"xenstore-watch", "-n", "3", "/deb/w"},
                                             {{"XENSTORED_PATH", h.daemon().socket_path()}},
-                                            Redirect::pipe(), Redirect::pipe(), 0});
+                                            Redirect::pipe(), Redirect::pipe(), 0, {}});
     auto first = p.read_line(scaled(10000ms));
     REQUIRE(first);
     CHECK(*first == "/deb/w");  // the initial event: the watch is registered now
@@ -222,7 +222,7 @@ TEST_CASE("two clients at once: test-xenstore runs beside a writer") {
     Harness h;
     Process p = Process::spawn(SpawnOptions{{test_xenstore(), "-i", "10"},
                                             {{"XENSTORED_PATH", h.daemon().socket_path()}},
-                                            Redirect::pipe(), Redirect::pipe(), 0});
+                                            Redirect::pipe(), Redirect::pipe(), 0, {}});
     auto& c = h.client();
     int writes = 0;
     while (p.running() && writes < 20000) {

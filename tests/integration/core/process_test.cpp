@@ -1,5 +1,6 @@
 // The daemon as a process (docs/operations.md): socket mode, pid file,
-// trace file and its reopening on SIGHUP, clean exits on SIGTERM/SIGINT.
+// trace file and its reopening on SIGHUP, clean exits on SIGTERM/SIGINT,
+// SIGPIPE ignored.
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -62,6 +63,17 @@ TEST_CASE("SIGINT is a clean exit too") {
     auto c = d.connect();
     REQUIRE(xs::testing::outcome(c->write("/x", "y")) == "OK");
     auto problems = d.stop(SIGINT);
+    CHECK(problems.empty());
+    for (const auto& p : problems) MESSAGE(p);
+}
+
+TEST_CASE("SIGPIPE is ignored: the daemon serves on") {
+    Daemon d;
+    d.signal(SIGPIPE);
+    auto c = d.connect();
+    CHECK(xs::testing::outcome(c->write("/after-sigpipe", "1")) == "OK");
+    CHECK(d.alive());
+    auto problems = d.stop();
     CHECK(problems.empty());
     for (const auto& p : problems) MESSAGE(p);
 }

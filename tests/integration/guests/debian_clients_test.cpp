@@ -99,7 +99,7 @@ TEST_CASE("xenstore-watch as a guest: its initial event, then dom0's and the gue
     REQUIRE(outcome(h.introduce(7)) == "OK");
     RingProxy proxy(h.host_dir(), 7);
     Process watch = Process::spawn(SpawnOptions{{"xenstore-watch", "-n", "3", "data/w"}, proxy.client_env(),
-                                                Redirect::pipe(), Redirect::pipe(), 0});
+                                                Redirect::pipe(), Redirect::pipe(), 0, {}});
     auto first = watch.read_line(scaled(10000ms));
     REQUIRE(first);
     CHECK(*first == "data/w");  // relative, as given

@@ -38,6 +38,9 @@ TEST_CASE("a session belongs to the connection that named the binary") {
     CHECK(lu(*b, {"-a"}) == "OK");  // any privileged connection may abort
     CHECK(lu(*a, {"-s"}) == "Not in live-update session.");
     CHECK(lu(*a, {"-a"}) == "No live-update session active.");
+    // A stub domain's image chunks are not for a daemon with a file system.
+    CHECK(lu(*a, {"-b", "10"}) == "EINVAL");
+    CHECK(lu(*a, {"-d", "2", "xx"}) == "EINVAL");
     // A session dies with its owner.
     CHECK(lu(*a, {"-f", bin}) == "OK");
     a.reset();

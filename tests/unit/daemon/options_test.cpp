@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <map>
@@ -257,4 +258,51 @@ TEST_CASE("relative file names become absolute against the starting directory") 
     CHECK(c.dom0_port == base + "/port");
     CHECK(c.rundir == base + "/rd");
     CHECK(ok({}, {{"XENSTORED_RUNDIR", "rd"}}).socket_path == base + "/rd/socket");
+}
+
+TEST_CASE("config file text: settings as words, errors name the line") {
+    auto words = config_words("# comment\n\nverbose\nquota = nodes=2000\n  write-rate 50  \r\n");
+    REQUIRE(words);
+    CHECK(*words == std::vector<std::string>{"xstored", "--verbose", "--quota", "nodes=2000", "--write-rate", "50"});
+    CHECK(contains(config_words("verbose\nbogus = 1\n").error(), "line 2: unknown setting \"bogus\""));
+    CHECK(contains(config_words("socket = /x\n").error(), "can only be given on the command line"));
+    CHECK(contains(config_words("quota\n").error(), "needs a value"));
+    CHECK(contains(config_words("verbose = yes\n").error(), "takes no value"));
+}
+
+TEST_CASE("--config: the file's settings, the command line over them") {
+    char tmpl[] = "/tmp/xstored-config-XXXXXX";
+    int fd = mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    std::string text = "verbose\nquota = nodes=2000\nwrite-rate = 50\n";
+    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    close(fd);
+    Config c = ok({"--config", tmpl, "-E", "7"});
+    CHECK(c.config_file == tmpl);
+    CHECK(c.verbose);
+    CHECK(c.write_rate == 50);
+    CHECK(c.limits[Item::Nodes] == 7);  // the command line wins
+    CHECK(c.argv == std::vector<std::string>{"xstored", "--config", tmpl, "-E", "7"});
+    std::string bad = "nodes = 5\n";
+    fd = open(tmpl, O_WRONLY | O_TRUNC);
+    REQUIRE(write(fd, bad.data(), bad.size()) == static_cast<ssize_t>(bad.size()));
+    close(fd);
+    CHECK(contains(err({"--config", tmpl}), "line 1: unknown setting \"nodes\""));
+    unlink(tmpl);
+    CHECK(contains(err({"--config", "/nonexistent/xstored.conf"}), "cannot read /nonexistent/xstored.conf"));
+}
+
+TEST_CASE("a given start directory stands for the current one (SIGHUP after the daemon moved to /)") {
+    std::vector<std::string> args{"xstored", "-F", "run/pid", "--config", "none.conf"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ParseOutcome o = parse_options(static_cast<int>(args.size()), argv.data(), nullptr, std::string("/nonexistent-base"));
+    CHECK(contains(o.message, "cannot read /nonexistent-base/none.conf"));
+    argv.erase(argv.begin() + 3, argv.begin() + 5);
+    o = parse_options(3, argv.data(), nullptr, std::string("/base"));
+    REQUIRE(o.config);
+    CHECK(o.config->pid_file == "/base/run/pid");
+    CHECK(o.config->start_dir == "/base");
+    CHECK(ok({}).start_dir == cwd());
 }

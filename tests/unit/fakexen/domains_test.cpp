@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 
@@ -142,4 +143,23 @@ TEST_CASE("foreign mapping needs the ring's frame") {
     ::munmap(p, kPageSize);
     CHECK(map_foreign_frame(t.h(), 6, kRingGfn + 1, 4096, PROT_READ).error().code == EINVAL);
     CHECK(map_foreign_frame(t.h(), 11, kRingGfn, 4096, PROT_READ).error().code == ESRCH);
+}
+
+TEST_CASE("publish_ring_port writes the domain's port into its ring page, as a dom0less build does") {
+    TempHost t;
+    auto d = create_domain(t.h(), 5).value();
+    std::uint32_t at_create = 1;
+    {
+        std::ifstream in(t.h().ring_path(5), std::ios::binary);
+        in.seekg(offsetof(xs::ring::Interface, evtchn_port));
+        in.read(reinterpret_cast<char*>(&at_create), sizeof at_create);
+    }
+    CHECK(at_create == 0);  // a toolstack-built domain names no port
+    REQUIRE(publish_ring_port(t.h(), 5, d.record.store_port).has_value());
+    std::uint32_t port = 0;
+    std::ifstream in(t.h().ring_path(5), std::ios::binary);
+    in.seekg(offsetof(xs::ring::Interface, evtchn_port));
+    in.read(reinterpret_cast<char*>(&port), sizeof port);
+    CHECK(port == d.record.store_port);
+    CHECK(publish_ring_port(t.h(), 6, 1).error().code == ENOENT);  // no such domain's page
 }

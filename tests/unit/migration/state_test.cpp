@@ -136,6 +136,9 @@ State random_state(Rng& rng) {
         s.domains.push_back(d);
     }
     s.live_updates = pick(rng, 100);
+    s.requests = rng();
+    s.quota_refusals = pick(rng, 1000);
+    s.started_ns = static_cast<std::int64_t>(rng() >> 1);
     for (std::size_t i = 0; i < s.connections.size(); ++i)
         if (!s.connections[i].output.empty() && pick(rng, 2))
             s.held_reply = State::HeldReply{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(rng())};
@@ -218,6 +221,9 @@ void check_state(const State& out, const State& in, bool v2) {
     CHECK(out.generation == in.generation);
     CHECK(out.quotas == in.quotas);
     CHECK(out.live_updates == in.live_updates);
+    CHECK(out.requests == in.requests);
+    CHECK(out.quota_refusals == in.quota_refusals);
+    CHECK(out.started_ns == in.started_ns);
     CHECK(out.held_reply == in.held_reply);
     CHECK(out.global_max == in.global_max);
     CHECK(out.from_xstored);
