@@ -127,9 +127,14 @@ void Episode::record(const Step& s, const Outcome& x, const Outcome& c) {
     replies.emplace_back(x.reply, c.reply);
     switch (s.kind) {
         case Step::Kind::Request: record_request(s, x.reply, c.reply); return;
-        case Step::Kind::Create: hosted.insert(s.domid); return;
+        case Step::Kind::Create:
+            hosted.insert(s.domid);
+            shut_down.erase(s.domid);
+            return;
+        case Step::Kind::Shutdown: shut_down.insert(s.domid); return;
         case Step::Kind::Destroy:
             hosted.erase(s.domid);
+            shut_down.erase(s.domid);
             domain_gone(s.domid);
             return;
         case Step::Kind::Open:  // a socket opened again is a new connection
@@ -170,6 +175,9 @@ void Episode::record_request(const Step& s, const Reply& x, const Reply& c) {
             return;
         }
         case wire::kSetPerms: perms_set(s, x, c); break;
+        case wire::kResume:
+            if (auto d = first_domid(s); d && ok && shut_down.count(*d)) resumed_shut_down = true;
+            return;
         case wire::kSetTarget:
             if (auto d = domid_arg(s, 0), t = domid_arg(s, 1); d && t && c.ok()) targets.insert({*d, *t});
             return;

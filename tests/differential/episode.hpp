@@ -37,6 +37,8 @@ struct Episode {
     // Domains xstored may keep a record for without an INTRODUCE: named by
     // GET/SET_FEATURE, GET/SET_QUOTA or a SET_PERMS entry.
     std::set<DomId> newer_named;
+    std::set<DomId> shut_down;            // guests the host shut down (not destroyed or created since)
+    bool resumed_shut_down = false;       // a RESUME named one of them
     long root_owner = 0;                  // the owner of "/" as the C daemon read the last SET_PERMS
     std::map<std::uint32_t, TxInfo> txs;  // by handle
     // Transactions the driver started on one side only (replays), per

@@ -579,6 +579,14 @@ bool tx_removal_events(const View& v, const ConnRef& conn, const Event& e, bool 
     });
 }
 
+// A 4.17 bug (docs/conformance.md, Differential testing): once a domain
+// that had shut down was RESUMEd, the next domain death fires no
+// @releaseDomain there (the death path clears the flag the resumed domain's
+// shutdown set, and its own event is lost). Upstream and xstored fire it.
+bool c417_lost_release_event(const View& v, const ConnRef&, const Event& e, bool on_xstored) {
+    return on_xstored && v.step.kind == Step::Kind::Destroy && v.ep.resumed_shut_down && e.path == "@releaseDomain";
+}
+
 // cxenstored.md 4.4, 5.2 (upstream 4.22; docs/conformance.md, Rules that
 // apply to every message): the events a request causes are queued before
 // its reply. 4.17 tears a released domain down after the RELEASE reply, so
@@ -641,6 +649,8 @@ const std::vector<Rule> kRules = {
      tx_snapshot_commit},
     {"tx-foreign-ids", "spec README decision 4 (the tx-conflict rule's replay)", tx_foreign_ids, nullptr, end_episode},
     {"privileged-introduce", "docs/conformance.md row 8", privileged_introduce, nullptr, changed_if_c_ok},
+    {"c417-lost-release-event", "docs/conformance.md, Differential testing (a 4.17 bug); cxenstored.md 4.3",
+     nullptr, c417_lost_release_event},
     {"release-event-order", "cxenstored.md 4.4, 5.2; docs/conformance.md, Rules that apply to every message",
      nullptr, nullptr, nullptr, nullptr, release_event_order},
 };
