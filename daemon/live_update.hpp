@@ -49,7 +49,6 @@ struct LiveUpdateSession {
     Clock::time_point started{};  // -s received
     Clock::time_point quiet{};    // the loop took no more work
     std::unique_ptr<UpdatePrep> prep;  // room for the state, readied from -f on
-    std::size_t state_bytes = 0;       // the stream written for the exec
     // The stub-domain build (-b, -d): the new image, received so far, and
     // the size -b announced.
     std::string image;

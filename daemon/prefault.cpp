@@ -60,24 +60,6 @@ std::thread grow_heap(std::size_t bytes) {
     });
 }
 
-HugeHeapForExec::HugeHeapForExec(std::size_t state_bytes) {
-    constexpr const char* kTunables = "GLIBC_TUNABLES";
-    if (state_bytes < kWorthIt) return;
-    const char* now = std::getenv(kTunables);
-    std::string value = now ? now : "";
-    if (value.find("glibc.malloc.hugetlb=") != std::string::npos) return;
-    if (now) before_ = value;
-    value += (value.empty() ? "" : ":") + std::string("glibc.malloc.hugetlb=1");
-    changed_ = ::setenv(kTunables, value.c_str(), 1) == 0;
-}
-
-void HugeHeapForExec::undo() {
-    if (!changed_) return;
-    if (before_) ::setenv("GLIBC_TUNABLES", before_->c_str(), 1);
-    else ::unsetenv("GLIBC_TUNABLES");
-    changed_ = false;
-}
-
 void heap_back_to_normal() {
     ::mallopt(M_MMAP_THRESHOLD, kDefaultPad);
     ::mallopt(M_TOP_PAD, kDefaultPad);

@@ -7,8 +7,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
-#include <string>
 #include <thread>
 
 namespace xs::daemon {
@@ -24,22 +22,5 @@ void populate(void* p, std::size_t n);
 // must be joined; call heap_back_to_normal() after.
 std::thread grow_heap(std::size_t bytes);
 void heap_back_to_normal();
-
-// The program a live update execs gets glibc's huge-page heap
-// (glibc.malloc.hugetlb=1 in GLIBC_TUNABLES) when it will rebuild a store
-// from `state_bytes` of stream: its heap then grows in 2 MiB-aligned steps
-// the kernel backs with huge pages, where rebuilding a big tree on 4 KiB
-// pages costs about a third more (TLB misses, worst on a virtual machine).
-// An operator's own choice in GLIBC_TUNABLES is left alone. undo() puts
-// the environment back when the exec fails.
-class HugeHeapForExec {
-public:
-    explicit HugeHeapForExec(std::size_t state_bytes);
-    void undo();
-
-private:
-    bool changed_ = false;
-    std::optional<std::string> before_;  // GLIBC_TUNABLES before
-};
 
 }  // namespace xs::daemon

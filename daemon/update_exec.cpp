@@ -12,7 +12,6 @@
 #include "daemon/config/log.hpp"
 #include "daemon/config/signals.hpp"
 #include "daemon/daemon.hpp"
-#include "daemon/prefault.hpp"
 #include "daemon/rollback.hpp"
 #include "daemon/update_timeline.hpp"
 
@@ -42,9 +41,8 @@ Result<> write_all(int fd, std::string_view bytes) {
 // mean the same files to it.
 class ExecScope {
 public:
-    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const Config& cfg,
-              std::size_t state_bytes)
-        : fds_(std::move(fds)), hv_(hv), virq_(virq), huge_heap_(state_bytes) {
+    ExecScope(std::vector<int> fds, transport::Hypervisor* hv, std::uint32_t virq, const Config& cfg)
+        : fds_(std::move(fds)), hv_(hv), virq_(virq) {
         for (int fd : fds_) set_cloexec(fd, false);
         cwd_fd_ = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (!cfg.start_dir.empty() && ::chdir(cfg.start_dir.c_str()) < 0)
@@ -59,12 +57,11 @@ public:
     ~ExecScope() {
         if (cwd_fd_ >= 0) ::close(cwd_fd_);
     }
-    // Back to serving: the directory, the heap tunable, signals,
+    // Back to serving: the directory, signals,
     // close-on-exec, and domain deaths noticed again (the C daemon forgets
     // the last one).
     std::uint32_t undo() {
         if (cwd_fd_ >= 0) (void)::fchdir(cwd_fd_);
-        huge_heap_.undo();
         rollback::disarm();
         reclaim_signals();
         for (int fd : fds_) set_cloexec(fd, true);
@@ -78,7 +75,6 @@ private:
     std::vector<int> fds_;
     transport::Hypervisor* hv_;
     std::uint32_t virq_;
-    HugeHeapForExec huge_heap_;
     int cwd_fd_ = -1;  // where this process was (closed by the exec)
 };
 
@@ -119,7 +115,6 @@ Expected<std::string, std::string> Daemon::write_state_file() {
         ::unlink(path.c_str());
         return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
     }
-    lu_->state_bytes = bytes->size();
     log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms "
               "(collect %.1f, encode %.1f, write %.1f)",
               path.c_str(), bytes->size(), lu_->start.version, ms_since(t0),
@@ -155,7 +150,7 @@ std::string Daemon::lu_exec() {
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
-    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_, lu_->state_bytes);
+    ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_);
     timeline::pass({lu_->started, lu_->quiet, Clock::now()});
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -59,37 +58,3 @@ TEST_CASE("the heap grows in one step, and stays grown while the helper runs") {
     CHECK(static_cast<char*>(::sbrk(0)) - top < (1 << 20));
 }
 #endif
-
-namespace {
-std::string tunables() {
-    const char* v = std::getenv("GLIBC_TUNABLES");
-    return v ? v : "<unset>";
-}
-}  // namespace
-
-TEST_CASE("a big state's new program gets the huge-page heap; an operator's choice and small states are left alone") {
-    ::unsetenv("GLIBC_TUNABLES");
-    {
-        HugeHeapForExec small(1000);
-        CHECK(tunables() == "<unset>");
-        HugeHeapForExec big(8 << 20);
-        CHECK(tunables() == "glibc.malloc.hugetlb=1");
-        big.undo();
-        CHECK(tunables() == "<unset>");
-    }
-    ::setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2", 1);
-    {
-        HugeHeapForExec big(8 << 20);
-        CHECK(tunables() == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
-        big.undo();
-        CHECK(tunables() == "glibc.malloc.arena_max=2");
-    }
-    ::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);
-    {
-        HugeHeapForExec big(8 << 20);
-        CHECK(tunables() == "glibc.malloc.hugetlb=0");
-        big.undo();
-        CHECK(tunables() == "glibc.malloc.hugetlb=0");
-    }
-    ::unsetenv("GLIBC_TUNABLES");
-}
