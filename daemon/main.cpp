@@ -262,6 +262,7 @@ int run_after_update(const Config& cfg, Clock::time_point entered) {
     std::size_t conns = take->state.connections.size();
     daemon.set_listener(take->listener);
     daemon.restore(std::move(take->state), rolled_back);
+    give_back_unused_heap();
     p->loop->add_listener(take->listener);
     ::unlink(path.c_str());
     rollback::forget();

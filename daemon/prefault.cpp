@@ -60,6 +60,8 @@ std::thread grow_heap(std::size_t bytes) {
     });
 }
 
+void give_back_unused_heap() { ::malloc_trim(0); }
+
 void heap_back_to_normal() {
     ::mallopt(M_MMAP_THRESHOLD, kDefaultPad);
     ::mallopt(M_TOP_PAD, kDefaultPad);

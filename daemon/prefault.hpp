@@ -22,5 +22,9 @@ void populate(void* p, std::size_t n);
 // must be joined; call heap_back_to_normal() after.
 std::thread grow_heap(std::size_t bytes);
 void heap_back_to_normal();
+// Once the restored state is built: give back what the grown heap did not
+// need (the stream is larger than the tree it holds), which glibc would
+// otherwise keep until a free() next to the top of the heap.
+void give_back_unused_heap();
 
 }  // namespace xs::daemon
