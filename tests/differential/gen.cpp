@@ -177,12 +177,7 @@ TxRef Generator::tx_for(const ConnRef& c) {
 }
 
 Step Generator::req(const ConnRef& c, std::uint32_t type, std::string payload, TxRef tx) {
-    Step s;
-    s.conn = c;
-    s.type = type;
-    s.tx = tx;
-    s.payload = Payload(std::move(payload));
-    return s;
+    return request(c, type, tx, std::move(payload));
 }
 
 Step Generator::introduce(DomId d) {

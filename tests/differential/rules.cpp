@@ -28,16 +28,6 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
     return v;
 }
 
-// A number as xstored reads domids and ports: decimal digits only, in range.
-bool strict_number(std::string_view s, std::uint64_t max) {
-    if (s.empty() || s.size() > 10) return false;
-    std::uint64_t v = 0;
-    for (char ch : s) {
-        if (ch < '0' || ch > '9') return false;
-        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-    }
-    return v <= max;
-}
 
 // `path` is `top` or beneath it.
 bool within(const std::string& path, const std::string& top) {

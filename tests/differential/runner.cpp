@@ -27,14 +27,6 @@ std::string signature(const Step& s, std::string_view what) {
     return std::string(what) + " " + op;
 }
 
-Step request(const ConnRef& c, std::uint32_t type, TxRef tx, std::string payload) {
-    Step s;
-    s.conn = c;
-    s.type = type;
-    s.tx = tx;
-    s.payload = Payload(std::move(payload));
-    return s;
-}
 
 bool node_request(std::uint32_t type) {
     switch (type) {

@@ -326,4 +326,13 @@ std::string request_path(const Step& s) {
     return absolute_path(a.empty() ? std::string() : a[0], s.conn);
 }
 
+Step request(const ConnRef& c, std::uint32_t type, TxRef tx, std::string payload) {
+    Step s;
+    s.conn = c;
+    s.type = type;
+    s.tx = tx;
+    s.payload = Payload(std::move(payload));
+    return s;
+}
+
 }  // namespace xs::diff

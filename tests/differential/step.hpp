@@ -103,5 +103,7 @@ std::vector<std::string> strings_of(std::string_view payload);
 std::string absolute_path(const std::string& p, const ConnRef& conn);
 // The path a request names (its first string), made absolute.
 std::string request_path(const Step& s);
+// A request step of `conn`.
+Step request(const ConnRef& c, std::uint32_t type, TxRef tx, std::string payload);
 
 }  // namespace xs::diff

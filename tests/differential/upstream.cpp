@@ -15,15 +15,6 @@ namespace {
 
 using Answers = std::vector<std::string>;
 
-bool digits(std::string_view s, std::uint64_t max) {
-    if (s.empty() || s.size() > 10) return false;
-    std::uint64_t v = 0;
-    for (char ch : s) {
-        if (ch < '0' || ch > '9') return false;
-        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-    }
-    return v <= max;
-}
 
 enum class Dom { Missing, Exists, Introduced, Unsure };
 
@@ -45,7 +36,7 @@ bool quota_name(const std::string& n) {
 // The domain argument's verdict (EINVAL, ENOENT, or {} when the step
 // cannot tell), or nullopt when the request goes on past it.
 std::optional<Answers> domain_check(const View& v, const std::string& text, Dom& d) {
-    if (!digits(text, 0xFFFF)) return Answers{"EINVAL"};
+    if (!strict_number(text, 0xFFFF)) return Answers{"EINVAL"};
     d = domain(v.ep, text);
     if (d == Dom::Missing) return Answers{"ENOENT"};
     if (d == Dom::Unsure) return Answers{};
@@ -64,7 +55,7 @@ Answers set_feature(const View& v, const std::vector<std::string>& a) {
     if (a.size() != 2) return {"EINVAL"};
     Dom d{};
     if (auto verdict = domain_check(v, a[0], d)) return *verdict;
-    if (!digits(a[1], 0xFFFFFFFFu)) return {"EINVAL"};
+    if (!strict_number(a[1], 0xFFFFFFFFu)) return {"EINVAL"};
     if (d == Dom::Introduced) return {"EBUSY"};
     return {std::stoul(a[1]) & ~15ul ? "EINVAL" : "OK"};
 }
@@ -86,7 +77,7 @@ Answers set_quota(const View& v, const std::vector<std::string>& a) {
         if (auto verdict = domain_check(v, a[0], d)) return *verdict;
     }
     const std::string& value = a.back();
-    bool valid = digits(value, 0xFFFFFFFEu) && quota_name(a[a.size() - 2]);
+    bool valid = strict_number(value, 0xFFFFFFFEu) && quota_name(a[a.size() - 2]);
     return {valid ? "OK" : "EINVAL"};
 }
 
@@ -104,6 +95,16 @@ std::vector<std::string> upstream_newer_reply(const View& v) {
         case wire::kSetQuota: return set_quota(v, a);
         default: return {};
     }
+}
+
+bool strict_number(std::string_view s, std::uint64_t max) {
+    if (s.empty() || s.size() > 10) return false;
+    std::uint64_t v = 0;
+    for (char ch : s) {
+        if (ch < '0' || ch > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    return v <= max;
 }
 
 }  // namespace xs::diff

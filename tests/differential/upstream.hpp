@@ -17,4 +17,8 @@ namespace xs::diff {
 // death the daemon may not have noticed, a reserved domid).
 std::vector<std::string> upstream_newer_reply(const View& v);
 
+// A number as xstored reads domids, ports and quota values: decimal digits
+// only, at most `max`.
+bool strict_number(std::string_view s, std::uint64_t max);
+
 }  // namespace xs::diff
