@@ -65,7 +65,9 @@ Tree Tree::bare(DomId priv, std::uint64_t& generation) {
 Tree Tree::initial(DomId priv, std::uint64_t& generation) {
     Tree t = bare(priv, generation);
     OpContext ctx{Caller{priv, true, std::nullopt}, Budget{}, &generation};
-    for (const char* p : {"/local/domain", "/tool/xenstored"}) (void)t.mkdir(ctx, p);
+    // As the C daemon: only /tool/xenstored. /local/domain appears when the
+    // toolstack writes the first domain's home (xen-init-dom0 does, for dom0).
+    (void)t.mkdir(ctx, "/tool/xenstored");
     return t;
 }
 

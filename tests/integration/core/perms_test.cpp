@@ -13,7 +13,7 @@ namespace wire = xs::wire;
 TEST_CASE("GET_PERMS of the initial tree and the special nodes") {
     Harness h;
     auto& c = h.client();
-    for (const char* p : {"/", "/local", "/local/domain", "/tool", "/tool/xenstored"}) {
+    for (const char* p : {"/", "/tool", "/tool/xenstored"}) {
         CAPTURE(p);
         CHECK(joined(c.get_perms(p)) == "n0");
     }
@@ -125,7 +125,7 @@ TEST_CASE("SET_PERMS on the special nodes") {
     CHECK(joined(c.get_perms("@introduceDomain")) == "n0,b7");
     // Still not reachable as ordinary nodes.
     CHECK(outcome(c.read("@releaseDomain")) == "EINVAL");
-    CHECK(joined(c.directory("/")) == "local,tool");
+    CHECK(joined(c.directory("/")) == "tool");
 }
 
 TEST_CASE("SET_PERMS fires subtree watches on the node; on a special node, its watchers") {

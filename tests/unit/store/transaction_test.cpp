@@ -103,6 +103,7 @@ TEST_CASE("creating different children of one parent: both commit") {
 
 TEST_CASE("...unless one of them listed that parent") {
     Fixture f;
+    REQUIRE(f.write(priv(), "/local/domain", ""));
     auto t1 = f.begin();
     auto t2 = f.begin();
     REQUIRE(t1->fetch(f.ctx(priv()), "/local/domain", kAccessRead, store::ReadKind::Children));

@@ -50,9 +50,10 @@ int err(const Result<std::string>& r) { return r ? 0 : r.error().code; }
 
 }  // namespace
 
-TEST_CASE("the initial tree") {
+TEST_CASE("the initial tree: as the C daemon's, no /local until a toolstack writes one") {
     Fixture f;
-    for (const char* p : {"/", "/local", "/local/domain", "/tool", "/tool/xenstored"}) {
+    CHECK(f.tree.lookup("/local") == nullptr);
+    for (const char* p : {"/", "/tool", "/tool/xenstored"}) {
         const Node* n = f.tree.lookup(p);
         REQUIRE_MESSAGE(n, p);
         CHECK(n->perms->size() == 1);
