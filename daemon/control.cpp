@@ -1,6 +1,7 @@
 // CONTROL (type 0) commands, privileged: help, check, log, logfile,
 // memreport, print, quota, quota-soft, stats (control_stats.cpp).
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 
 #include "daemon/config/log.hpp"
 #include "daemon/daemon.hpp"
+#include "store/pool.hpp"
 
 namespace xs::daemon {
 
@@ -209,6 +211,14 @@ std::string Daemon::memory_report() {
     s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
                      queued);
     s += log::format("domains known: %zu\n", domains_.all().size());
+    // Where the bytes are: the node pool (nodes and child lists) and malloc
+    // (everything else, the pool's slabs included).
+    store::Pool::Stats pool = store::pool_stats();
+    struct mallinfo2 heap = ::mallinfo2();
+    s += log::format("node pool: %zu bytes in slabs, %zu in use, %zu in large nodes\n", pool.slab_bytes,
+                     pool.small_bytes, pool.large_bytes);
+    s += log::format("heap: %zu bytes in use, %zu free, %zu mapped\n", heap.uordblks + heap.hblkhd, heap.fordblks,
+                     heap.hblkhd);
     // Per domain: what its quotas count (nodes, the bytes of its node
     // records and paths, every byte charged to it, watches, transactions,
     // requests and events not yet delivered).

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "store/node.hpp"
+#include "store/pool.hpp"
 
 namespace xs::store {
 
@@ -13,13 +14,18 @@ using detail::InnerBlock;
 using detail::LeafBlock;
 using Block = ChildMap::Block;
 
+void detail::free_leaf(LeafBlock* l) {
+    std::size_t bytes = leaf_bytes(l->cap);
+    l->~LeafBlock();
+    pool_deallocate(l, bytes);
+}
+
 namespace {
 
 std::uint32_t entry_bytes(const Node* n) { return ChildMap::entry_size(n); }
 
 LeafBlock* alloc_leaf(std::uint8_t cap) {
-    void* mem = std::malloc(sizeof(LeafBlock) + cap * sizeof(Node*));
-    if (!mem) throw std::bad_alloc();
+    void* mem = pool_allocate(detail::leaf_bytes(cap));
     auto* l = new (mem) LeafBlock();
     l->cap = cap;
     return l;
@@ -132,7 +138,7 @@ void leaf_insert(LeafBlock*& l, std::uint16_t pos, Node* child) {
         LeafBlock* grown = alloc_leaf(cap);
         grown->count = l->count;
         std::memcpy(grown->items, l->items, l->count * sizeof(Node*));
-        std::free(l);  // unshared, so the items simply move
+        free_leaf(l);  // unshared, so the items simply move
         l = grown;
     }
     std::memmove(&l->items[pos + 1], &l->items[pos], (l->count - pos) * sizeof(Node*));

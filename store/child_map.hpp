@@ -111,6 +111,10 @@ struct LeafBlock : ChildMap::Block {
     Node* items[];  // sorted by name
 };
 
+// A leaf block's allocation (from the node pool, store/pool.hpp).
+inline std::size_t leaf_bytes(std::uint8_t cap) { return sizeof(LeafBlock) + cap * sizeof(Node*); }
+void free_leaf(LeafBlock* l);
+
 struct InnerBlock : ChildMap::Block {
     std::uint32_t size = 0;   // children in this subtree
     std::uint32_t bytes = 0;  // sum of (name length + 1) in this subtree

@@ -1,5 +1,7 @@
 #include "store/node.hpp"
 
+#include "store/pool.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -16,8 +18,7 @@ const ChildMap& Node::children() const { return is_dir() ? dir()->children : kNo
 Node* Node::make(std::string_view name, std::string_view value, PermList* perms, const ChildMap* children,
                  std::uint64_t gen) {
     std::size_t dir = children ? sizeof(Dir) : 0;
-    void* mem = std::malloc(sizeof(Node) + dir + name.size() + value.size());
-    if (!mem) throw std::bad_alloc();
+    void* mem = pool_allocate(sizeof(Node) + dir + name.size() + value.size());
     Node* n = new (mem) Node();
     n->name_bits = static_cast<std::uint16_t>(name.size() | (children ? kDirFlag : 0));
     n->value_len = static_cast<std::uint16_t>(value.size());
@@ -37,10 +38,11 @@ using Item = std::uintptr_t;
 constexpr Item kBlockTag = 1;
 
 void destroy(Node* n) {
+    std::size_t bytes = n->alloc_size();
     if (n->is_dir()) n->dir_children().~ChildMap();
     release(n->perms);
     n->~Node();
-    std::free(n);
+    pool_deallocate(n, bytes);
 }
 
 void free_node(Node* n, std::vector<Item>& work) {
@@ -57,7 +59,7 @@ void free_block(ChildMap::Block* b, std::vector<Item>& work) {
         auto* l = static_cast<detail::LeafBlock*>(b);
         for (std::uint16_t i = 0; i < l->count; ++i)
             if (--l->items[i]->refs == 0) work.push_back(reinterpret_cast<Item>(l->items[i]));
-        std::free(l);
+        detail::free_leaf(l);
     } else {
         auto* in = static_cast<detail::InnerBlock*>(b);
         for (std::uint16_t i = 0; i < in->count; ++i)

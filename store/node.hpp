@@ -37,6 +37,8 @@ struct Node {
     std::string_view name() const { return {data + dir_size(), name_len()}; }
     std::string_view value() const { return {data + dir_size() + name_len(), value_len}; }
     const PermList& permissions() const { return *perms; }
+    // Bytes of its allocation (what make() asked for).
+    std::size_t alloc_size() const { return sizeof(Node) + dir_size() + name_len() + value_len; }
     DomId owner() const { return perms->owner().domid; }
 
     // Children (an empty map for a leaf) and generation (0 for a leaf: the
