@@ -36,9 +36,13 @@ import compare_report as cr  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 TARGETS = ["xstore-bench", "xstore-echo", "xstored", "xstore-fakexen", "xenevtchn", "xengnttab", "xenctrl",
-           "xstore-bench-migration"]
+           "xstore-bench-migration", "xstore-bench-memory"]
 # xstore-bench-migration's store sizes per mode: the live-update jobs' sizes.
 MIGRATION_NODES = {"full": "100000,1000000", "quick": "100000", "smoke": "1000"}
+# xstore-bench-memory's runs per mode: the big store's shape, then long values.
+MEMORY_RUNS = {"full": [["--nodes", "100000,1000000,5000000"], ["--nodes", "100000,1000000", "--value-bytes", "100"]],
+               "quick": [["--nodes", "100000"], ["--nodes", "100000", "--value-bytes", "100"]],
+               "smoke": [["--nodes", "1000"]]}
 
 
 def log(msg):
@@ -285,6 +289,30 @@ def run_migration(bins, mode):
     return dict(out, rows=parse_migration(p.stdout))
 
 
+def parse_table(text):
+    """A program's table: a header line, then rows of numbers."""
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    return [dict(zip(lines[0], map(float, vals))) for vals in lines[1:] if len(vals) == len(lines[0])]
+
+
+def run_memory(bins, mode):
+    """Where a store's bytes go (xstored's store, in-process)."""
+    out = {"commands": [], "rows": []}
+    for argv in MEMORY_RUNS[mode]:
+        out["commands"].append("xstore-bench-memory " + " ".join(argv))
+        log("== " + out["commands"][-1])
+        try:
+            p = subprocess.run([bins.memory] + argv, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return dict(out, error="no result within 900 s")
+        if p.returncode != 0:
+            return dict(out, error=f"exit status {p.returncode}: {p.stderr.strip()[-300:]}")
+        out["rows"] += parse_table(p.stdout)
+    return out
+
+
 # ---------------------------------------------------------------- data
 
 def merge(old, new, args):
@@ -338,6 +366,8 @@ def main(argv):
             "job_commands": {cr.job_key(r): command_line(argv) for r in records}}
     if "xstored" in args.daemons and any(j.startswith("liveupdate") for j in jobs_run):
         meta["migration"] = run_migration(bins, args.mode)
+    if "xstored" in args.daemons and any(j.startswith("bigstore") for j in jobs_run):
+        meta["memory"] = run_memory(bins, args.mode)
     if args.update and os.path.exists(os.path.join(args.data, cr.RESULTS_FILE)):
         old, old_meta = cr.load(args.data)
         records = merge(old, records, args)
@@ -346,8 +376,9 @@ def main(argv):
         meta["wall_s"] = old_meta.get("wall_s", 0) + wall
         meta["notes"] = old_meta.get("notes", []) + args.note
         meta["job_commands"] = dict(old_meta.get("job_commands", {}), **meta["job_commands"])
-        if "migration" not in meta and "migration" in old_meta:
-            meta["migration"] = old_meta["migration"]
+        for kept in ("migration", "memory"):
+            if kept not in meta and kept in old_meta:
+                meta[kept] = old_meta[kept]
     save(args, records, meta)
     log(f"== wrote {args.out} and {args.data} ({len(records)} measurements, {wall / 60:.1f} min)")
     return 0

@@ -48,9 +48,10 @@ class Binaries:
         self.fakexen = os.path.join(build_dir, "tools", "fakexen", "xstore-fakexen")
         self.fake_libs = os.path.join(build_dir, "tools", "fakexen")
         self.migration = os.path.join(build_dir, "bench", "xstore-bench-migration")
+        self.memory = os.path.join(build_dir, "bench", "xstore-bench-memory")
 
     def missing(self):
-        return [p for p in (self.bench, self.echo, self.xstored, self.fakexen, self.migration)
+        return [p for p in (self.bench, self.echo, self.xstored, self.fakexen, self.migration, self.memory)
                 if not os.access(p, os.X_OK)]
 
 

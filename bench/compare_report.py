@@ -635,6 +635,29 @@ def live_update_section(res, meta):
     return out
 
 
+MEMORY_NOTE = ("Bytes per node of xstored's store, built in-process by `xstore-bench-memory` in the big store's "
+               "shape (domain trees with frontend and backend device directories, short values), and again with every "
+               "value 100 bytes long. *heap*: malloc's bytes in use for the store, the node pool's slabs included; "
+               "*records*: the nodes themselves (16-byte header, a directory's child map and generation, name, value, "
+               "rounded to 8 bytes by the node pool); *children*: the child lists' leaf blocks (8 bytes per child and "
+               "an 8-byte header per block); *pool free*: room in the pool's slabs not handed out; *rest*: permission "
+               "lists and inner child-list blocks. The daemon's own figure is the big store's RssAnon above.\n")
+
+
+def memory_section(meta):
+    mem = meta.get("memory")
+    if not mem:
+        return []
+    out = ["\n## Memory per node\n", MEMORY_NOTE, "```sh\n" + "\n".join(mem.get("commands", [])) + "\n```\n"]
+    if not mem.get("rows"):
+        return out + [f"error: {mem.get('error', 'no result')}\n"]
+    header = ["nodes", "value bytes", "heap MiB", "heap B/node", "records B/node", "children B/node",
+              "pool free B/node", "rest B/node"]
+    keys = ["nodes", "value_B", "heap_MiB", "B/node", "records", "children", "pool_free", "rest"]
+    out.append(table(header, [[fmt(r.get(k)) for k in keys] for r in mem["rows"]]))
+    return out
+
+
 def render(records, meta):
     """The whole page."""
     res = Results(records)
@@ -643,6 +666,7 @@ def render(records, meta):
     out += targets_section(res)
     out += comparison_section(res)
     out += live_update_section(res, meta)
+    out += memory_section(meta)
     out += numbers_section(res)
     return "\n".join(out)
 

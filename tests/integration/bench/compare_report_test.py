@@ -156,6 +156,16 @@ class LiveUpdate(unittest.TestCase):
         row = cr.live_update_row(res, {}, "xstored", "same-cpu", 100000)
         self.assertTrue(row[3].startswith("error: socket 3: no reply"))
 
+    def test_memory_section_has_commands_and_rows(self):
+        mem = {"commands": ["xstore-bench-memory --nodes 1000000"],
+               "rows": [{"nodes": 1000034.0, "value_B": 0.0, "heap_MiB": 41.8, "B/node": 43.8, "records": 31.0,
+                         "children": 12.5, "pool_free": 0.1, "rest": 0.2}]}
+        page = cr.render([rec("xstore-echo", "ping", PING, ops_per_s=100000.0)], {"memory": mem})
+        section = page[page.index("## Memory per node"):page.index("## Every number")]
+        self.assertIn("```sh\nxstore-bench-memory --nodes 1000000\n```", section)
+        self.assertIn("| 1M | 0 | 41.8 | 43.8 | 31 | 12.5 | 0.1 | 0.2 |", section)
+        self.assertNotIn("## Memory per node", cr.render([rec("xstore-echo", "ping", PING, ops_per_s=1.0)], {}))
+
     def test_section_has_table_targets_stream_and_command(self):
         rs = [lu("xstored", 100000, 40.0), lu("xstored", 1000000, 300.0), lu("xenstored", 100000, 3800.0),
               lu("xstored", 100000, 45.0, placement="split"),

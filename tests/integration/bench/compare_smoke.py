@@ -93,9 +93,10 @@ def main():
         check(meta["commands"] and meta["commands"][0].startswith("bench/compare.py --smoke"), f"command: {meta}")
         check(meta["machine"]["cores"] == os.cpu_count(), "machine: cores")
         check(meta.get("migration", {}).get("rows"), f"no xstore-bench-migration table: {meta.get('migration')}")
+        check(meta.get("memory", {}).get("rows"), f"no xstore-bench-memory table: {meta.get('memory')}")
         for part in ("# Performance", "## Targets", "## Comparison", "## Every number", "smoke test",
                      "| ping read c=1 w=1 | ops/s ↑ |", "unsupported: xstore-echo serves its socket only",
-                     "## Live update", "### The migration stream"):
+                     "## Live update", "### The migration stream", "## Memory per node"):
             check(part in page, f"the page lacks {part!r}")
         print(f"bench/compare.py --smoke: {len(records)} measurements, page of {len(page)} bytes")
 
