@@ -2,7 +2,8 @@
 // WRITEs), reports the build rate and the daemon's RSS per node, lists a
 // directory with many children (DIRECTORY, then DIRECTORY_PART), and times
 // WRITEs beneath that directory and beneath a small one while another
-// connection holds a transaction open.
+// connection holds a transaction open, and times the commits of
+// transactions of 30 WRITEs (a cost that must not grow with the store).
 #include <algorithm>
 #include <charconv>
 
@@ -278,6 +279,17 @@ Measurement write_measurement(const Run& run, const std::string& what, const Bat
     return m;
 }
 
+Checked<std::uint32_t> start_transaction(Engine& e, Conn& c, const Context& ctx) {
+    auto id = call(e, c, wire::kTransactionStart, 0, z(""), ctx.deadline());
+    if (!id) return unexpected(id.error());
+    std::uint32_t tx = 0;
+    std::string_view text(*id);
+    text = text.substr(0, text.find('\0'));
+    if (std::from_chars(text.data(), text.data() + text.size(), tx).ec != std::errc())
+        return unexpected(Failure{std::string(kStatusError), "TRANSACTION_START gave '" + *id + "'"});
+    return tx;
+}
+
 // WRITEs beneath the big and the small directory while another connection
 // holds a transaction that has read a child of the big one.
 void writes_with_transaction(const Run& run) {
@@ -286,13 +298,9 @@ void writes_with_transaction(const Run& run) {
     Engine txe;
     if (auto c = single_conn(ctx, txe, 1); !c) return run.fail("write_big", c.error());
     Conn& txc = *txe.conns()[0];
-    auto id = call(txe, txc, wire::kTransactionStart, 0, z(""), ctx.deadline());
-    if (!id) return run.fail("write_big", id.error());
-    std::uint32_t tx = 0;
-    std::string_view text(*id);
-    text = text.substr(0, text.find('\0'));
-    if (std::from_chars(text.data(), text.data() + text.size(), tx).ec != std::errc())
-        return run.fail("write_big", Failure{std::string(kStatusError), "TRANSACTION_START gave '" + *id + "'"});
+    auto started = start_transaction(txe, txc, ctx);
+    if (!started) return run.fail("write_big", started.error());
+    std::uint32_t tx = *started;
     auto rd = call(txe, txc, wire::kRead, tx, z(run.plan.big_dir() + "/" + BigStorePlan::child_name(0)), ctx.deadline());
     if (!rd) return run.fail("write_big", rd.error());
 
@@ -316,6 +324,48 @@ void writes_with_transaction(const Run& run) {
     ms.set("transaction_open", true);
     ctx.emit(std::move(mb));
     ctx.emit(std::move(ms));
+}
+
+// Transactions of kCommitWrites WRITEs each beneath the small directory:
+// the commit's latency (TRANSACTION_END alone), which must not grow with the
+// size of the store (commit replays the transaction's requests on the live
+// tree: its cost follows what the transaction did).
+constexpr std::uint64_t kCommitWrites = 30;
+constexpr std::uint64_t kCommits = 100;
+
+void commits(const Run& run) {
+    Context& ctx = run.ctx;
+    Engine e;
+    if (auto c = single_conn(ctx, e, 1); !c) return run.fail("commit", c.error());
+    Conn& conn = *e.conns()[0];
+    Histogram latency;
+    Meter meter(ctx);
+    meter.start();
+    std::uint64_t t0 = now_ns(), commit_ns = 0;
+    for (std::uint64_t i = 0; i < kCommits; ++i) {
+        auto tx = start_transaction(e, conn, ctx);
+        if (!tx) return run.fail("commit", tx.error());
+        for (std::uint64_t w = 0; w < kCommitWrites; ++w) {
+            std::string path = run.plan.small_dir() + "/" + BigStorePlan::child_name(w % BigStorePlan::kSmallChildren) +
+                               "/t" + std::to_string(w);
+            if (auto r = call(e, conn, wire::kWrite, *tx, z(path) + std::to_string(i), ctx.deadline()); !r)
+                return run.fail("commit", r.error());
+        }
+        std::uint64_t t = now_ns();
+        if (auto end = call(e, conn, wire::kTransactionEnd, *tx, z("T"), ctx.deadline()); !end)
+            return run.fail("commit", end.error());
+        std::uint64_t took = now_ns() - t;
+        latency.record(took);
+        commit_ns += took;
+    }
+    Measurement m = run.measurement("commit");
+    m.ops = kCommits;
+    m.seconds = ns_to_s(commit_ns);
+    m.latency = latency_of(latency);
+    meter.finish(m);
+    m.set("writes_per_transaction", static_cast<std::int64_t>(kCommitWrites));
+    m.set("wall_s", ns_to_s(now_ns() - t0));
+    ctx.emit(std::move(m));
 }
 
 void run_size(Context& ctx, std::uint64_t target) {
@@ -348,6 +398,7 @@ void run_size(Context& ctx, std::uint64_t target) {
             directory(run);
             directory_part(run);
             writes_with_transaction(run);
+            commits(run);
         }
     }
     ctx.cleanup("bigstore", plan.root());

@@ -328,6 +328,12 @@ def _rss_ratio(res, placement):
     return a / b if a is not None and b else None
 
 
+def _commit_growth(res, placement):
+    a = res.value("xstored", placement, "bigstore", "n=1000000 commit", "p50_us")
+    b = res.value("xstored", placement, "bigstore", "n=10000 commit", "p50_us")
+    return a / b if a is not None and b else None
+
+
 def lu_cell(res, daemon, placement, nodes):
     """The liveupdate measurement of `daemon` with a store of `nodes` nodes, or None."""
     for (d, p, w, _), c in res.cells.items():
@@ -392,7 +398,16 @@ def targets():
                     "small node (p50)", "-", "≤ 1.5",
                     lambda r, p: r.value("xstored", p, "bigstore", "n=1000000 write_big", "p50_ratio_to_small"),
                     _at_most(1.5), fmt_ratio))
+    t.append(Target("Big store: a commit of 30 writes costs the same at 1M nodes as at 10k (p50, ≤ 1.5×)", "-",
+                    "≤ 1.5", _commit_growth, _at_most(1.5), fmt_ratio))
+    t.append(Target("Big store: 1M nodes in ≤ 48 MiB of anonymous memory (RssAnon)", "55–90 MiB before", "≤ 48 MiB",
+                    lambda r, p: _kib_to_mib(r.value("xstored", p, "bigstore", "n=1000000 build", "rss_anon_after_kib")),
+                    _at_most(48.0), lambda x: fmt(x, " MiB")))
     return t + live_update_targets()
+
+
+def _kib_to_mib(v):
+    return v / 1024 if v is not None else None
 
 
 def targets_table(res, which=None):

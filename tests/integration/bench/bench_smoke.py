@@ -116,8 +116,11 @@ def check_workloads(records, echo):
         else:
             check(r["event_p50_us"] is not None and r["event_p50_us"] <= r["event_p999_us"], "watch: event latency")
     phases = {r["params"]["phase"]: r for r in by["bigstore"]}
-    for phase in ["build", "directory", "directory_part", "write_big", "write_small"]:
+    for phase in ["build", "directory", "directory_part", "write_big", "write_small", "commit"]:
         check(phase in phases, f"bigstore: no {phase} phase")
+    commit = phases["commit"]
+    check(commit["ops"] == 100 and commit["writes_per_transaction"] == 30, f"bigstore: commits {commit}")
+    check(commit["p50_us"] is not None and commit["p50_us"] > 0, "bigstore: commit latency")
     build = phases["build"]
     check(build["nodes"] >= build["params"]["nodes"], "bigstore: fewer nodes than asked")
     check(build["rss_per_node_bytes"] is None or build["rss_after_kib"] is not None, "bigstore: rss")
