@@ -122,16 +122,21 @@ void Hostile::end_life() {
 }
 
 void Hostile::attack() {
-    using Attack = void (Hostile::*)();
-    static constexpr Attack kAttacks[] = {
-        &Hostile::bad_indices,  &Hostile::bad_length, &Hostile::unread_replies, &Hostile::watch_flood,
-        &Hostile::quota_probe,  &Hostile::tx_storm,   &Hostile::reconnect_storm, &Hostile::garbage,
-        &Hostile::reset_storm,
-    };
-    // Ring breakers are rarer, so that most lives get to the others.
-    std::size_t pick = rng_() % (std::size(kAttacks) + 6);
-    if (pick >= std::size(kAttacks)) pick = 2 + pick % (std::size(kAttacks) - 2);
-    (this->*kAttacks[pick])();
+    constexpr unsigned kAttacks = 9;
+    // The two ring breakers (0, 1) are rarer, so that most lives get to the others.
+    unsigned pick = static_cast<unsigned>(rng_() % (kAttacks + 6));
+    if (pick >= kAttacks) pick = 2 + pick % (kAttacks - 2);
+    switch (pick) {
+        case 0: bad_indices(); break;
+        case 1: bad_length(); break;
+        case 2: unread_replies(); break;
+        case 3: watch_flood(); break;
+        case 4: quota_probe(); break;
+        case 5: tx_storm(); break;
+        case 6: reconnect_storm(); break;
+        case 7: garbage(); break;
+        default: reset_storm(); break;
+    }
 }
 
 void Hostile::live() {
