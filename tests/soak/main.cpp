@@ -14,6 +14,7 @@
 
 #include "tests/soak/soak.hpp"
 #include "tests/support/env.hpp"
+#include "tests/support/proc_stats.hpp"
 #include "tests/support/protocol.hpp"
 #include "tests/support/tempdir.hpp"
 #include "tests/support/tree_count.hpp"
@@ -161,7 +162,11 @@ int main(int argc, char** argv) {
     for (unsigned i = 0; i < hostile; ++i)
         guests.emplace_back(hostile_guest, std::ref(run), static_cast<DomId>(kFirstHostile + i), opts.seed * 1000 + i);
     auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.duration));
+    auto cpu_from = testing::cpu_time(run.daemon().pid());
+    auto loaded_from = Clock::now();
     toolstack_cycles(run, *ts, end, loaded, ts_counts);
+    auto cpu_to = testing::cpu_time(run.daemon().pid());
+    double loaded_secs = std::chrono::duration<double>(Clock::now() - loaded_from).count();
     run.stop = true;
     for (auto& t : guests) t.join();
     std::printf("guests stopped %.1f s after the end\n", std::chrono::duration<double>(Clock::now() - end).count());
@@ -181,6 +186,9 @@ int main(int argc, char** argv) {
                 base / 1048576.0, mem.peak / 1048576.0, bound / 1048576.0, kFixedOverhead >> 20,
                 static_cast<unsigned long long>(quotas.memory), opts.guests + 1,
                 testing::sanitized() ? " (not enforced under the sanitizers)" : "");
+    if (cpu_from && cpu_to && loaded_secs > 0)
+        std::printf("daemon CPU while loaded: %.0f%% of one core\n",
+                    100.0 * static_cast<double>((*cpu_to - *cpu_from).count()) / 1000.0 / loaded_secs);
     print_latency("unloaded", unloaded);
     print_latency("loaded", loaded);
     double ratio = unloaded.percentile(99) > 0 ? loaded.percentile(99) / unloaded.percentile(99) : 0;
