@@ -101,6 +101,9 @@ void Hostile::resync() {
 }
 
 void Hostile::end_life() {
+    // At the end of the run its ring may still be full of requests it left
+    // unread: no more requests then (each would wait for ring space).
+    if (run_.stop) die("at the end of the run");
     if (!dead_ && !broken_) {
         switch (rng_() % 3) {
             case 0: {  // mid-request: half a message in the ring
