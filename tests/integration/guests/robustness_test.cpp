@@ -327,3 +327,30 @@ TEST_CASE("36c80e29e3: CONTROL from a guest is EACCES whatever its payload") {
     CHECK(summary(one_reply(*g, wire::kControl, "quota\0set\0nodes\0" "1\0"s)) == "EACCES");
     CHECK(value(h.dom0().request_string(wire::kGetQuota, {"nodes"})) == "1000");
 }
+
+TEST_CASE("1b4e935f45, 49dd52fb13, f3365a6bfd: the xenstore domain is not the privileged one; socket clients and guests are served") {
+    // Upstream crashed when a socket connection had no domain object (the
+    // xenstore domain being unprivileged). Here socket clients act as the
+    // privileged domain, whichever domain the daemon runs in.
+    const std::vector<std::vector<std::string>> configs = {
+        {"--master-domid", "1", "--priv-domid", "0"},  // xenstore domain 1, control domain 0
+        {"--priv-domid", "7"},                         // control domain 7, which the hypervisor lacks
+    };
+    for (const auto& args : configs) {
+        CAPTURE(args[1]);
+        GuestHarness h(DaemonOptions::with_args(args));
+        auto& d0 = h.dom0();
+        CHECK(outcome(d0.write("/split/x", "socket")) == "OK");
+        CHECK(value(d0.read("/split/x")) == "socket");
+        auto other = h.connect();
+        CHECK(outcome(other->write("/split/y", "second socket")) == "OK");
+        CHECK(outcome(other->rm("/split/y")) == "OK");
+        if (args[1] == "1")  // the daemon's own domain is never introduced
+            CHECK(outcome(other->request_string(wire::kIntroduce, {"1", "1", "1"})) == "EINVAL");
+        auto g = h.add_guest(5);
+        CHECK(outcome(g->write("data/x", "guest")) == "OK");
+        CHECK(outcome(g->read("/split/x")) == "EACCES");
+        CHECK(outcome(g->request_string(wire::kIsDomainIntroduced, {"5"})) == "EACCES");
+        REQUIRE(h.daemon().alive());
+    }
+}

@@ -226,3 +226,62 @@ TEST_CASE("watch events queued for a guest that does not read are delivered afte
     REQUIRE(got.size() == kEvents);
     for (int i = 0; i < kEvents; ++i) CHECK(got[static_cast<std::size_t>(i)] == Event{"data/e" + std::to_string(i), "q"});
 }
+
+TEST_CASE("7e71b1e0af, c85610a322: nodes with the longest paths and the most permissions survive an update byte for byte") {
+    GuestHarness h;
+    auto g = h.add_guest(1);
+    auto& c = h.dom0();
+    // Paths of exactly 3072 characters (XENSTORE_ABS_PATH_MAX) and of 4000
+    // (the privileged socket has no path-max), in components of at most
+    // 1000 characters.
+    auto path_of = [](std::size_t len, char ch) {
+        std::string p = "/lu-long";
+        while (p.size() < len) p += "/" + std::string(std::min<std::size_t>(len - p.size() - 1, 1000), ch);
+        return p;
+    };
+    std::string abs_max = path_of(3072, 'a');
+    std::string longer = path_of(4000, 'b');
+    REQUIRE(abs_max.size() == 3072);
+    REQUIRE(longer.size() == 4000);
+    REQUIRE(outcome(c.write(abs_max, "3072")) == "OK");
+    REQUIRE(outcome(c.write(longer, "4000")) == "OK");
+    // A guest's node at its path-max (2048 after its prefix).
+    std::string rel = "data";
+    while (rel.size() < 2048) rel += "/" + std::string(std::min<std::size_t>(2048 - rel.size() - 1, 1000), 'g');
+    REQUIRE(rel.size() == 2048);
+    REQUIRE(outcome(g->write(rel, "guest")) == "OK");
+    // The most permission entries: the guest's quota (5), and as many as
+    // one payload carries from the socket.
+    REQUIRE(outcome(g->set_perms("data", {"n1", "r2", "w3", "b4", "r5"})) == "OK");
+    // As many entries as one SET_PERMS payload carries after `path`.
+    auto most_perms = [](const std::string& path) {
+        std::vector<std::string> perms = {"n0"};
+        std::size_t bytes = path.size() + 1 + 3;
+        for (int d = 1;; ++d) {
+            std::string e = (d % 3 == 0 ? "b" : d % 3 == 1 ? "r" : "w") + std::to_string(d);
+            if (bytes + e.size() + 1 > 4096) return perms;
+            perms.push_back(e);
+            bytes += e.size() + 1;
+        }
+    };
+    auto many = most_perms(abs_max);
+    REQUIRE(many.size() > 200);
+    REQUIRE(outcome(c.set_perms(abs_max, many)) == "OK");
+    auto most = most_perms("/lu-perms");
+    REQUIRE(most.size() > 600);
+    REQUIRE(outcome(c.write("/lu-perms", "p")) == "OK");
+    REQUIRE(outcome(c.set_perms("/lu-perms", most)) == "OK");
+    auto before = dump_tree(c);
+    REQUIRE(before.count(abs_max) == 1);
+    REQUIRE(before.count(longer) == 1);
+
+    update_with_xenstore_control(h.daemon());
+
+    CHECK(dump_tree(c) == before);
+    CHECK(value(c.read(abs_max)) == "3072");
+    CHECK(value(c.read(longer)) == "4000");
+    CHECK(value(g->read(rel)) == "guest");
+    CHECK(joined(c.get_perms(abs_max)) == joined(many));
+    CHECK(joined(c.get_perms("/lu-perms")) == joined(most));
+    CHECK(value(c.control({"check"})) == "OK");
+}

@@ -1,0 +1,202 @@
+// xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R]
+//             [--good-rate N] [--seed N]
+//
+// Starts a fake-Xen host and xstored ($XSTORED_BIN, with the fake libraries
+// of $XSTORE_FAKEXEN_LIBDIR), measures the toolstack alone, then runs it
+// with N guests (a third hostile) until the duration is over, and checks
+// the run's invariants (docs/security.md). Prints the figures; exits 1 if
+// any invariant broke.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "tests/soak/soak.hpp"
+#include "tests/support/env.hpp"
+#include "tests/support/proc_stats.hpp"
+#include "tests/support/protocol.hpp"
+#include "tests/support/tempdir.hpp"
+#include "tests/support/tree_count.hpp"
+#include "tools/fakexen/domains.hpp"
+#include "transport/wire.hpp"
+
+using namespace xs;
+using namespace xs::soak;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr DomId kFirstGood = 1;
+constexpr DomId kFirstHostile = 500;
+// Fixed overhead allowed above the daemon's RssAnon before any guest:
+// allocator arenas and the toolstack's own nodes (docs/security.md).
+constexpr std::size_t kFixedOverhead = 32u << 20;
+
+[[noreturn]] void usage(const char* why) {
+    std::fprintf(stderr,
+                 "xstore-soak: %s\nusage: xstore-soak [--duration S] [--guests N] [--unloaded S] "
+                 "[--latency-ratio R] [--good-rate N] [--seed N]\n",
+                 why);
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+        char* end = nullptr;
+        double v = std::strtod(argv[++i], &end);
+        if (!end || *end || v < 0) usage(("bad value for " + a).c_str());
+        if (a == "--duration") o.duration = v;
+        else if (a == "--guests") o.guests = static_cast<unsigned>(v);
+        else if (a == "--unloaded") o.unloaded = v;
+        else if (a == "--latency-ratio") o.latency_ratio = v;
+        else if (a == "--good-rate") o.good_rate = static_cast<unsigned>(v);
+        else if (a == "--seed") o.seed = static_cast<std::uint64_t>(v);
+        else usage(("unknown option " + a).c_str());
+    }
+    if (o.unloaded == 0) o.unloaded = std::min(60.0, o.duration / 6);
+    if (o.guests < 3) usage("at least 3 guests");
+    return o;
+}
+
+Quotas read_quotas(client::Client& c) {
+    Quotas q;
+    auto get = [&](const char* name, std::uint64_t& into) {
+        auto r = c.request_string(wire::kGetQuota, {name});
+        if (r) into = std::strtoull(r->c_str(), nullptr, 10);
+    };
+    get("nodes", q.nodes);
+    get("node-size", q.node_size);
+    get("watches", q.watches);
+    get("transactions", q.transactions);
+    get("node-permissions", q.permissions);
+    get("path-max", q.path_max);
+    get("outstanding", q.outstanding);
+    get("memory", q.memory);
+    get("transaction-nodes", q.transaction_nodes);
+    return q;
+}
+
+// Samples the daemon's RssAnon until `stop`; the peak, and a violation as
+// soon as a sample is over `bound`.
+struct MemoryWatch {
+    std::size_t peak = 0;
+    std::atomic<bool> stop{false};
+    // Under the sanitizers RssAnon holds their shadow memory and the
+    // quarantine of freed blocks: the bound is reported, not enforced.
+    void run(Run& r, std::size_t bound) {
+        const bool enforce = !testing::sanitized();
+        while (!stop) {
+            if (!r.daemon().alive()) {
+                r.violation("the daemon died");
+                return;
+            }
+            auto now = rss_anon(r.daemon().pid());
+            if (now) {
+                peak = std::max(peak, *now);
+                if (enforce && *now > bound)
+                    r.violation("RssAnon " + std::to_string(*now) + " over the bound " + std::to_string(bound));
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+};
+
+void print_latency(const char* phase, const Latencies& l) {
+    std::printf("toolstack latency %-9s %8zu requests  p50 %8.1f us  p99 %8.1f us\n", phase, l.us.size(),
+                l.percentile(50), l.percentile(99));
+}
+
+// After the run: the store is consistent, and nothing of any hostile
+// domain is left (they are all dead by now).
+void final_checks(Run& run, client::Client& c, unsigned hostile) {
+    auto check = c.control({"check"});
+    if (!check || *check != "OK") run.violation("CONTROL check at the end: " + testing::outcome(check));
+    auto tree = testing::count_tree(c);
+    for (const auto& p : tree.problems) run.violation("tree walk: " + p);
+    for (DomId d = kFirstHostile; d < kFirstHostile + hostile; ++d) {
+        if (tree.nodes_by_owner.count(d)) run.violation("dead hostile " + std::to_string(d) + " still owns nodes");
+        auto intro = c.request_string(wire::kIsDomainIntroduced, {std::to_string(d)});
+        if (!intro || *intro != "F") run.violation("dead hostile " + std::to_string(d) + " still introduced");
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opts = parse(argc, argv);
+    testing::TempDir dir("xstore-soak");
+    auto host = fakexen::init_host(dir.file("host"));
+    if (!host) usage("cannot create a fake host");
+    ::setenv(fakexen::kEnvHost, (*host)->dir().c_str(), 1);
+    std::string libs = std::getenv("XSTORE_FAKEXEN_LIBDIR") ? std::getenv("XSTORE_FAKEXEN_LIBDIR") : "";
+    if (const char* old = std::getenv("LD_LIBRARY_PATH"); old && *old) libs += std::string(":") + old;
+    ::setenv("LD_LIBRARY_PATH", libs.c_str(), 1);
+    testing::DaemonOptions dopts;
+    dopts.args = {"--xsd-kva", (*host)->xsd_kva_path(), "--xsd-port", (*host)->xsd_port_path()};
+    auto daemon = std::make_unique<testing::Daemon>(dopts);
+    auto probe = daemon->connect();
+    if (!testing::sync(*probe)) usage("the daemon does not answer");
+    Quotas quotas = read_quotas(*probe);
+    Run run(opts, *host, std::move(daemon), quotas);
+
+    unsigned hostile = opts.guests / 3;
+    unsigned good = opts.guests - hostile;
+    std::size_t base = rss_anon(run.daemon().pid()).value_or(0);
+    std::size_t bound = base + kFixedOverhead + quotas.memory * (opts.guests + 1);
+    MemoryWatch mem;
+    std::thread memory([&] { mem.run(run, bound); });
+
+    auto ts = run.connect();
+    Latencies unloaded, loaded;
+    Counts ts_counts;
+    auto start = Clock::now();
+    toolstack_cycles(run, *ts, start + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(opts.unloaded)), unloaded, ts_counts);
+
+    std::vector<std::thread> guests;
+    for (unsigned i = 0; i < good; ++i) guests.emplace_back(good_guest, std::ref(run), static_cast<DomId>(kFirstGood + i));
+    for (unsigned i = 0; i < hostile; ++i)
+        guests.emplace_back(hostile_guest, std::ref(run), static_cast<DomId>(kFirstHostile + i), opts.seed * 1000 + i);
+    auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.duration));
+    auto cpu_from = testing::cpu_time(run.daemon().pid());
+    auto loaded_from = Clock::now();
+    toolstack_cycles(run, *ts, end, loaded, ts_counts);
+    auto cpu_to = testing::cpu_time(run.daemon().pid());
+    double loaded_secs = std::chrono::duration<double>(Clock::now() - loaded_from).count();
+    run.stop = true;
+    for (auto& t : guests) t.join();
+    std::printf("guests stopped %.1f s after the end\n", std::chrono::duration<double>(Clock::now() - end).count());
+    run.add(ts_counts);
+    final_checks(run, *ts, hostile);
+    mem.stop = true;
+    memory.join();
+    ts.reset();
+    probe.reset();
+    for (const auto& problem : run.daemon().stop()) run.violation("daemon: " + problem);
+
+    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("xstore-soak: %.0f s, %u guests (%u well-behaved, %u hostile), seed %llu\n", secs, opts.guests, good,
+                hostile, static_cast<unsigned long long>(opts.seed));
+    for (const auto& [kind, n] : run.counts()) std::printf("  %-44s %12llu\n", kind.c_str(), static_cast<unsigned long long>(n));
+    std::printf("RssAnon: start %.1f MiB, peak %.1f MiB, bound %.1f MiB (start + %zu MiB + %llu x %u domains)%s\n",
+                base / 1048576.0, mem.peak / 1048576.0, bound / 1048576.0, kFixedOverhead >> 20,
+                static_cast<unsigned long long>(quotas.memory), opts.guests + 1,
+                testing::sanitized() ? " (not enforced under the sanitizers)" : "");
+    if (cpu_from && cpu_to && loaded_secs > 0)
+        std::printf("daemon CPU while loaded: %.0f%% of one core\n",
+                    100.0 * static_cast<double>((*cpu_to - *cpu_from).count()) / 1000.0 / loaded_secs);
+    print_latency("unloaded", unloaded);
+    print_latency("loaded", loaded);
+    double ratio = unloaded.percentile(99) > 0 ? loaded.percentile(99) / unloaded.percentile(99) : 0;
+    std::printf("p99 loaded / unloaded: %.2f%s\n", ratio, opts.latency_ratio > 0 ? "" : " (not enforced)");
+    if (opts.latency_ratio > 0 && ratio > opts.latency_ratio)
+        run.violation("toolstack p99 " + std::to_string(ratio) + "x its unloaded value");
+    auto v = run.violations();
+    std::printf("violations: %llu\n", static_cast<unsigned long long>(run.violation_count()));
+    for (const auto& s : v) std::printf("  %s\n", s.c_str());
+    return run.violation_count() == 0 ? 0 : 1;
+}
