@@ -92,6 +92,13 @@ void Daemon::restore_connection(migration::Connection& mc, const migration::Stat
         loop_.add_socket(c.id(), c.fd);
     }
     c.ignored = c.ignored || mc.ignored;
+    // Paused stays paused: it resumes below half the bound for a socket,
+    // so the bound alone cannot tell (its input must wait as it did).
+    if (mc.input_paused) {
+        c.input_paused = true;
+        if (ring) paused_.push_back(c.id());
+        else loop_.set_reading(c.id(), false);
+    }
     c.framer.feed(mc.input);
     auto deadline = cfg_.watch_event_timeout_s && !c.privileged()
                         ? loop_.now() + std::chrono::seconds(cfg_.watch_event_timeout_s)
