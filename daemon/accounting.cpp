@@ -34,7 +34,7 @@ void Daemon::account(const store::Deltas& deltas) {
 // guest rewriting what others' transactions read cannot starve them.
 void Daemon::charge_write(const Connection& c) {
     if (exempt(c) || c.kind() != Connection::Kind::Ring || cfg_.write_rate == 0 || open_transactions_ == 0) return;
-    domains_.get(c.domid()).credit.charge(Clock::now());
+    domains_.get(c.domid()).credit.charge(loop_.now());
 }
 
 std::uint32_t Daemon::limit(const Connection& c, quota::Item item) const {

@@ -11,8 +11,8 @@ store::Transaction* Connection::transaction(std::uint32_t id) {
     return it == txs_.end() ? nullptr : it->second.get();
 }
 
-std::uint32_t Connection::add_transaction(std::unique_ptr<store::Transaction> t) {
-    if (txs_.empty()) transactions_since = Clock::now();
+std::uint32_t Connection::add_transaction(std::unique_ptr<store::Transaction> t, Clock::time_point now) {
+    if (txs_.empty()) transactions_since = now;
     do {
         ++last_tx_;
     } while (last_tx_ == 0 || txs_.count(last_tx_));

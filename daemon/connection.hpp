@@ -43,7 +43,8 @@ public:
 
     // Transactions, by id. Ids start at 1, skip 0 and ids in use, wrap at 2^32.
     store::Transaction* transaction(std::uint32_t id);
-    std::uint32_t add_transaction(std::unique_ptr<store::Transaction> t);
+    // `now`: the loop's time (the age of its transactions counts from there).
+    std::uint32_t add_transaction(std::unique_ptr<store::Transaction> t, Clock::time_point now);
     std::unique_ptr<store::Transaction> take_transaction(std::uint32_t id);
     std::size_t transactions() const { return txs_.size(); }
     // Live update: every transaction with its id, the last id handed out,
@@ -53,8 +54,8 @@ public:
         for (const auto& [id, t] : txs_) fn(id, *t);
     }
     std::uint32_t last_transaction_id() const { return last_tx_; }
-    void restore_transaction(std::uint32_t id, std::unique_ptr<store::Transaction> t) {
-        if (txs_.empty()) transactions_since = Clock::now();
+    void restore_transaction(std::uint32_t id, std::unique_ptr<store::Transaction> t, Clock::time_point now) {
+        if (txs_.empty()) transactions_since = now;
         txs_[id] = std::move(t);
         if (id > last_tx_) last_tx_ = id;
     }

@@ -91,6 +91,21 @@ Result<> Daemon::on_control(Request& r) {
 // Re-derive everything the daemon counts from the tree and the connections,
 // compare with the running accounts, and repair any difference.
 Result<> Daemon::control_check(Request& r) {
+    std::string problems = find_problems(true);
+    if (problems.empty()) {
+        set_text(r.out, "OK");
+        return {};
+    }
+    log::error("store check found problems:\n%s", problems.c_str());
+    set_text(r.out, "Inconsistencies found (accounting repaired):\n" + problems);
+    if (r.out.size() > wire::kPayloadMax) {
+        r.out.resize(wire::kPayloadMax - 1);
+        r.out.push_back('\0');
+    }
+    return {};
+}
+
+std::string Daemon::find_problems(bool repair) {
     std::string problems;
     store_.tree().check(problems);
     struct Count {
@@ -106,24 +121,16 @@ Result<> Daemon::control_check(Request& r) {
             problems += log::format("domain %u: accounted %lld nodes / %lld bytes, tree has %lld / %lld\n", id,
                                     static_cast<long long>(nodes), static_cast<long long>(dom.node_bytes),
                                     static_cast<long long>(c.nodes), static_cast<long long>(c.bytes));
-            dom.usage.add(quota::Item::Nodes, c.nodes - nodes);
-            dom.usage.add(quota::Item::Memory, c.bytes - dom.node_bytes);
-            dom.node_bytes = c.bytes;
+            if (repair) {
+                dom.usage.add(quota::Item::Nodes, c.nodes - nodes);
+                dom.usage.add(quota::Item::Memory, c.bytes - dom.node_bytes);
+                dom.node_bytes = c.bytes;
+            }
         }
         real.erase(id);
     }
     for (auto& [id, c] : real) problems += log::format("domain %u owns nodes but has no account\n", id);
-    if (problems.empty()) {
-        set_text(r.out, "OK");
-        return {};
-    }
-    log::error("store check found problems:\n%s", problems.c_str());
-    set_text(r.out, "Inconsistencies found (accounting repaired):\n" + problems);
-    if (r.out.size() > wire::kPayloadMax) {
-        r.out.resize(wire::kPayloadMax - 1);
-        r.out.push_back('\0');
-    }
-    return {};
+    return problems;
 }
 
 Result<> Daemon::control_log(Request& r, const Strings& args) {

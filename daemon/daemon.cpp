@@ -273,7 +273,7 @@ void Daemon::on_readable(int token) {
 }
 
 void Daemon::expire_events() {
-    auto now = Clock::now();
+    auto now = loop_.now();
     Clock::time_point next{};
     for (auto& [id, c] : conns_) {
         if (c->out.events() == 0) continue;
@@ -288,7 +288,7 @@ void Daemon::expire_events() {
 }
 
 void Daemon::on_turn_end() {
-    if (next_deadline_ != Clock::time_point{} && next_deadline_ <= Clock::now()) expire_events();
+    if (next_deadline_ != Clock::time_point{} && next_deadline_ <= loop_.now()) expire_events();
     // Guests paused by flow control may go on once their work drained.
     credit_wake_ = {};
     if (!paused_.empty()) {
@@ -324,7 +324,7 @@ void Daemon::on_turn_end() {
     std::optional<Clock::time_point> wake;
     if (next_deadline_ != Clock::time_point{}) wake = next_deadline_;
     if (credit_wake_ != Clock::time_point{} && (!wake || credit_wake_ < *wake)) wake = credit_wake_;
-    if (!to_service_.empty() || resume_input_) wake = Clock::now();
+    if (!to_service_.empty() || resume_input_) wake = loop_.now();
     if (lu_wake && (!wake || *lu_wake < *wake)) wake = lu_wake;
     if (auto w = notify_turn(); w && (!wake || *w < *wake)) wake = w;
     loop_.set_deadline(wake);

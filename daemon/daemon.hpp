@@ -76,6 +76,16 @@ public:
     // protocol). Attach the hypervisor first. Returns the domains connected.
     std::vector<DomId> start_stub_domain();
 
+    // ---- what a live update carries, and a canonical text of everything
+    // the daemon holds (tests and the live-update fuzzer compare a daemon
+    // with the one restored from its stream: state_export.cpp, state_dump.cpp) ----
+    migration::State export_state(std::uint32_t version);
+    std::string dump_state();
+    // What CONTROL check finds wrong ("" when the tree and the accounts are
+    // consistent), without repairing it (control.cpp; the fuzzers ask after
+    // every step).
+    std::string check_consistency() { return find_problems(false); }
+
 private:
     using Handler = Result<> (Daemon::*)(Request&);
     struct HandlerInfo {
@@ -196,7 +206,6 @@ private:
     std::size_t state_size_hint() const;
     std::string state_path() const;
     // ---- the state a live update carries (state_export.cpp, state_import.cpp) ----
-    migration::State export_state(std::uint32_t version);
     migration::Connection export_connection(const Connection& c);
     migration::Domain export_domain(const Domain& d);
     void restore_connection(migration::Connection& mc, const migration::State& st);
@@ -206,6 +215,7 @@ private:
 
     // ---- CONTROL (control.cpp) ----
     Result<> control_check(Request& r);
+    std::string find_problems(bool repair);
     Result<> control_log(Request& r, const Strings& args);
     Result<> control_quota(Request& r, const Strings& args, bool soft);
     std::string memory_report();

@@ -94,7 +94,7 @@ void Daemon::deliver(const watch::Watch& w, std::string_view event_path, const s
     event_buf_.push_back('\0');
     Clock::time_point deadline{};
     if (!c->privileged() && cfg_.watch_event_timeout_s)
-        deadline = Clock::now() + std::chrono::seconds(cfg_.watch_event_timeout_s);
+        deadline = loop_.now() + std::chrono::seconds(cfg_.watch_event_timeout_s);
     // An event caused by a guest's request counts as that guest's outstanding
     // work until it leaves the queue.
     DomId src = 0xFFFF;

@@ -12,7 +12,7 @@ Result<> Daemon::on_transaction_start(Request& r) {
         if (!quota::within(max, r.conn.transactions() + 1)) return fail(ENOSPC);
     }
     std::uint32_t node_limit = exempt(r.conn) ? 0 : limit(r.conn, quota::Item::TransactionNodes);
-    std::uint32_t id = r.conn.add_transaction(store_.begin(node_limit));
+    std::uint32_t id = r.conn.add_transaction(store_.begin(node_limit), loop_.now());
     ++open_transactions_;
     if (Domain* d = charged(r.conn)) d->usage.add(quota::Item::Transactions, 1);
     r.out = std::to_string(id);

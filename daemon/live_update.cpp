@@ -162,7 +162,7 @@ Result<> Daemon::lu_start(Request& r, const Strings& args) {
     }
     lu_->start = *o;
     lu_->held = r.hdr;
-    lu_->started = Clock::now();
+    lu_->started = loop_.now();
     r.replied = true;  // answered by the new process, or here if the update fails
     // Version 2 carries open transactions: nothing to wait for.
     if (o->version >= migration::kVersion2) lu_quiesce();
@@ -184,7 +184,7 @@ void Daemon::lu_quiesce() {
 // open, or, with -F, when every open one is older than the timeout.
 bool Daemon::lu_transactions_allow() const {
     std::size_t open = 0, old = 0;
-    auto now = Clock::now();
+    auto now = loop_.now();
     for (const auto& [id, c] : conns_) {
         if (c->closing || c->transactions() == 0) continue;
         ++open;
@@ -195,7 +195,7 @@ bool Daemon::lu_transactions_allow() const {
 
 std::string Daemon::lu_transactions_reason() const {
     std::string text;
-    auto now = Clock::now();
+    auto now = loop_.now();
     for (const auto& [id, c] : conns_) {
         if (c->closing || c->transactions() == 0) continue;
         auto age = std::chrono::duration_cast<std::chrono::seconds>(now - c->transactions_since).count();
@@ -212,7 +212,7 @@ std::optional<Clock::time_point> Daemon::lu_step() {
     switch (lu_->phase) {
         case LiveUpdateSession::Phase::Prepared: return std::nullopt;
         case LiveUpdateSession::Phase::Waiting: {
-            auto now = Clock::now();
+            auto now = loop_.now();
             if (lu_transactions_allow()) {
                 lu_quiesce();
                 return now;
@@ -227,7 +227,7 @@ std::optional<Clock::time_point> Daemon::lu_step() {
         }
         case LiveUpdateSession::Phase::Quiescing:
             if (!loop_.quiet()) return std::nullopt;
-            lu_->quiet = Clock::now();
+            lu_->quiet = loop_.now();
             // lu_exec and lu_exec_image return only when the exec failed
             lu_finish(image_update_ ? lu_exec_image() : lu_exec());
             return std::nullopt;

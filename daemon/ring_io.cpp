@@ -25,7 +25,7 @@ bool Daemon::input_blocked(const Connection& c) {
     std::uint32_t out = limit(c, quota::Item::Outstanding);
     std::uint32_t mem = limit(c, quota::Item::Memory);
     if ((out && u[quota::Item::Outstanding] >= out) || (mem && u[quota::Item::Memory] >= mem)) return true;
-    if (cfg_.write_rate && d.credit.in_debt(Clock::now())) {
+    if (cfg_.write_rate && d.credit.in_debt(loop_.now())) {
         Clock::time_point ready = d.credit.ready_at();
         if (credit_wake_ == Clock::time_point{} || ready < credit_wake_) credit_wake_ = ready;
         return true;

@@ -74,6 +74,7 @@ migration::Connection Daemon::export_connection(const Connection& c) {
     });
     m.last_tx_id = c.last_transaction_id();
     m.ignored = c.ignored;
+    m.input_paused = c.input_paused;
     return m;
 }
 

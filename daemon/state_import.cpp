@@ -58,7 +58,7 @@ void Daemon::restore(migration::State st, const std::optional<std::string>& roll
         else process_input(*c);
     }
     check_domains();  // deaths missed while no VIRQ was bound
-    loop_.set_deadline(Clock::now());  // the first turn flushes all of that at once
+    loop_.set_deadline(loop_.now());  // the first turn flushes all of that at once
 }
 
 void Daemon::restore_domain(const migration::Domain& md, std::uint32_t version) {
@@ -92,9 +92,16 @@ void Daemon::restore_connection(migration::Connection& mc, const migration::Stat
         loop_.add_socket(c.id(), c.fd);
     }
     c.ignored = c.ignored || mc.ignored;
+    // Paused stays paused: it resumes below half the bound for a socket,
+    // so the bound alone cannot tell (its input must wait as it did).
+    if (mc.input_paused) {
+        c.input_paused = true;
+        if (ring) paused_.push_back(c.id());
+        else loop_.set_reading(c.id(), false);
+    }
     c.framer.feed(mc.input);
     auto deadline = cfg_.watch_event_timeout_s && !c.privileged()
-                        ? Clock::now() + std::chrono::seconds(cfg_.watch_event_timeout_s)
+                        ? loop_.now() + std::chrono::seconds(cfg_.watch_event_timeout_s)
                         : Clock::time_point{};
     for (std::size_t i = 0; i < mc.output.size(); ++i) {
         migration::OutMessage& m = mc.output[i];
@@ -114,7 +121,7 @@ void Daemon::restore_connection(migration::Connection& mc, const migration::Stat
     }
     std::uint32_t node_limit = exempt(c) ? 0 : limit(c, quota::Item::TransactionNodes);
     for (migration::Transaction& t : mc.transactions)
-        c.restore_transaction(t.id, std::make_unique<store::Transaction>(std::move(t.image), node_limit));
+        c.restore_transaction(t.id, std::make_unique<store::Transaction>(std::move(t.image), node_limit), loop_.now());
     c.set_last_transaction_id(std::max(c.last_transaction_id(), mc.last_tx_id));
 }
 

@@ -151,7 +151,7 @@ std::string Daemon::lu_exec() {
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
     log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
     ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_);
-    timeline::pass({lu_->started, lu_->quiet, Clock::now()});
+    timeline::pass({lu_->started, lu_->quiet, loop_.now()});
     // execv, not execvp: the binary was named by its path at -f, and execvp would
     // hand a file the kernel cannot run to /bin/sh instead of failing.
     ::execv(argv[0], argv.data());

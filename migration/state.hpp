@@ -66,6 +66,7 @@ struct Connection {
     std::vector<Transaction> transactions;
     std::uint32_t last_tx_id = 0;     // transaction ids continue after it
     bool ignored = false;             // a guest that broke the ring protocol
+    bool input_paused = false;        // flow control holds its input (its output is too long)
 };
 
 struct Domain {

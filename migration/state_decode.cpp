@@ -178,7 +178,10 @@ Parsed<void> Decoder::on(const XsConnection& x) {
     }
     (*c)->input.append(x.more_in);
     for (const NamedValue64& v : x.values) {
-        if (v.name == names::kConnFlags) (*c)->ignored = v.value & names::kIgnored;
+        if (v.name == names::kConnFlags) {
+            (*c)->ignored = v.value & names::kIgnored;
+            (*c)->input_paused = v.value & names::kInputPaused;
+        }
         else if (v.name == names::kLastTxId) (*c)->last_tx_id = static_cast<std::uint32_t>(v.value);
     }
     return {};

@@ -70,7 +70,8 @@ bool inferred(const OutMessage& m, bool partial) {
 
 void add_connection_ext(Writer& w, const Connection& c, std::uint32_t id, std::string_view more_in) {
     Values v;
-    if (c.ignored) v.add(std::string(names::kConnFlags), names::kIgnored);
+    std::uint64_t flags = (c.ignored ? names::kIgnored : 0) | (c.input_paused ? names::kInputPaused : 0);
+    if (flags) v.add(std::string(names::kConnFlags), flags);
     if (c.last_tx_id) v.add(std::string(names::kLastTxId), c.last_tx_id);
     std::vector<XsConnection::OutInfo> info;
     bool needed = !v.items.empty() || !more_in.empty();

@@ -29,6 +29,7 @@ inline constexpr std::string_view kCreditTime = "credit-time-ns";
 // XS_CONNECTION
 inline constexpr std::string_view kConnFlags = "flags";
 inline constexpr std::uint64_t kIgnored = 0x1;
+inline constexpr std::uint64_t kInputPaused = 0x2;
 inline constexpr std::string_view kLastTxId = "last-tx-id";
 // XS_GLOBAL and XS_DOMAIN: the high-water mark of a quota item, "max-nodes".
 inline std::string max_name(quota::Item item) { return "max-" + std::string(quota::name(item)); }

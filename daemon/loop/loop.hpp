@@ -57,6 +57,10 @@ public:
     virtual ~EventLoop() = default;
 
     virtual const char* name() const = 0;  // "io_uring" or "epoll"
+    // The time the daemon goes by (watch-event expiry, write-rate credit,
+    // transaction age, live-update timeouts): the steady clock; a test loop
+    // may keep its own, so that time passes only when its script says.
+    virtual Clock::time_point now() const { return Clock::now(); }
 
     // Accept connections on a listening socket (multishot accept on io_uring).
     virtual void add_listener(int fd) = 0;

@@ -1,12 +1,15 @@
 // libFuzzer target: the production daemon core (dispatch, store,
 // transactions, watches, accounting, quotas, flow control, guest rings and
-// domain deaths) driven by a fuzzed script of two dom0 socket clients and
-// two guests on a fake Xen host: messages with fuzzed headers and payloads,
-// raw bytes, hangups, clients that stop reading, partial sends, hostile ring
-// indices, reconnections, guests dying. The oracles: no crash or sanitizer
-// report, the event-loop contract kept, every socket reply well formed,
-// output drained once everybody reads, and CONTROL check finding the store
-// and accounts consistent at the end. docs/fuzzing.md explains it.
+// domain deaths) driven by a fuzzed script of two dom0 socket clients, two
+// guests and dom0's own ring on a fake Xen host: messages with fuzzed
+// headers and payloads, CONTROL commands, raw bytes, hangups, clients that
+// stop reading, partial sends, hostile ring indices, bare kicks,
+// reconnections, guests shutting down, dying or dying halfway, and time
+// passing (write-rate limit, watch-event expiry, transaction age). The
+// oracles: no crash or sanitizer report, the event-loop contract kept,
+// every socket reply well formed, output drained once everybody reads, and
+// CONTROL check finding the store and accounts consistent after every
+// step. docs/fuzzing.md explains it.
 #include <unistd.h>
 
 #include <cstdint>
@@ -27,10 +30,12 @@
 namespace xs::fuzz {
 namespace {
 
-constexpr int kSockets = 2;                           // clients 0, 1: dom0 tools
-constexpr int kClients = kSockets + GuestHost::kGuests;  // 2, 3: guests (domains 1, 2)
-static_assert(kClients == 4, "a script step picks its client with two bits");
+constexpr int kSockets = 2;                               // clients 0, 1: dom0 tools
+constexpr int kClients = kSockets + GuestHost::kGuests + 1;  // 2, 3: guests (domains 1, 2); 4: dom0's ring
+constexpr int kDom0Ring = kSockets + GuestHost::kDom0;
+static_assert(kDom0Ring == 4, "a script step picks clients 0-3 with two bits, dom0's ring with an extra action");
 constexpr int kMaxRounds = 64;  // turns to let output drain at the end
+constexpr auto kDrainTick = std::chrono::seconds(1);  // time passing at each of those turns
 
 // Where findings are reported: stderr as it was at start, so that
 // -close_fd_mask=2 silences the daemon's log but not the reason of a failure.
@@ -43,15 +48,18 @@ int report_fd = 2;
     std::abort();
 }
 
-// Small bounds, so that flow control, quotas and event dropping are
-// reached. No write-rate limit: it follows the wall clock, and the fuzzer
-// must replay inputs exactly.
-daemon::Config fuzz_config() {
+// Small bounds, so that flow control, quotas, the write-rate limit and
+// event expiry are reached (time is the fake loop's: inputs replay exactly).
+daemon::Config fuzz_config(const GuestHost& host) {
     daemon::Config cfg;
     cfg.rundir = "/nonexistent";
+    cfg.dom0_kva = host.xsd_kva();
+    cfg.dom0_port = host.xsd_port();
     cfg.socket_queue_bytes = 64 * 1024;
     cfg.event_queue = 64;
-    cfg.write_rate = 0;
+    cfg.write_rate = 20;
+    cfg.write_burst = 4;
+    cfg.watch_event_timeout_s = 5;
     using quota::Item;
     for (auto [item, value] : {std::pair{Item::Nodes, 24u}, {Item::Watches, 4u}, {Item::Outstanding, 4u},
                                {Item::Memory, 8192u}, {Item::Transactions, 2u}, {Item::TransactionNodes, 16u},
@@ -62,12 +70,13 @@ daemon::Config fuzz_config() {
 
 class Driver {
 public:
-    Driver() : cfg_(fuzz_config()), daemon_(cfg_, loop_), host_(GuestHost::get()) {
+    Driver() : host_(GuestHost::get()), cfg_(fuzz_config(host_)), daemon_(cfg_, loop_) {
         host_.prepare();
         std::string why;
         auto hv = transport::Hypervisor::open(why);
         if (!hv) fail("no fake hypervisor: " + why);
         daemon_.attach_hypervisor(std::move(hv));
+        if (auto r = daemon_.introduce_store_domain(); !r) fail("dom0's ring: " + std::string(std::strerror(r.error().code)));
         for (int k = 0; k < kClients; ++k) connect(clients_[k], k);
         for (int i = 0; i < GuestHost::kGuests; ++i) introduce(i);
     }
@@ -110,8 +119,16 @@ private:
 
     void step(Script& s) {
         std::uint8_t op = s.byte();
-        Client& c = clients_[op & 3];
-        switch ((op >> 2) % 8) {
+        if (op >= 0xe0) extra(op, s);
+        else act(clients_[op & 3], (op >> 2) % 8, s);
+        for (int k = 0; k < kSockets; ++k)
+            if (loop_.closed(clients_[k].id)) connect(clients_[k], k);  // the daemon dropped it: a new client
+        if (std::string problems = daemon_.check_consistency(); !problems.empty())
+            fail("CONTROL check after a step: " + problems);
+    }
+
+    void act(Client& c, int action, Script& s) {
+        switch (action) {
             case 0:
             case 1:
             case 2: deliver(c, s.message(c.check.last_tx())); break;
@@ -121,8 +138,46 @@ private:
             case 6: c.guest < 0 ? hang_up(c) : mischief(c, s); break;
             default: complete(c, s.byte()); break;
         }
-        for (int k = 0; k < kSockets; ++k)
-            if (loop_.closed(clients_[k].id)) connect(clients_[k], k);  // the daemon dropped it: a new client
+    }
+
+    // Steps from 0xe0 up: what the first eight actions do not reach. The
+    // ring acted on: the guest the low bits name, or dom0's for 0 and 1.
+    void extra(std::uint8_t op, Script& s) {
+        Client& ring = clients_[(op & 3) < kSockets ? kDom0Ring : op & 3];
+        switch ((op >> 2) % 8) {
+            case 0: deliver(clients_[op & 3], s.control(false)); break;
+            case 1: loop_.advance(std::chrono::milliseconds(100) * (s.byte() + 1)); break;
+            case 2: poke(ring, s); break;
+            case 3:
+                (void)host_.guest(ring.guest).notify();
+                kicks();
+                break;
+            case 4: die(clients_[kSockets + (op & 1)], s); break;
+            case 5: act(clients_[kDom0Ring], s.byte() % 8, s); break;
+            default: turn(); break;
+        }
+    }
+
+    // Any value in one of the ring's four indices, no kick.
+    void poke(Client& c, Script& s) {
+        ring::Interface& page = host_.guest(c.guest).page();
+        std::uint8_t which = s.byte();
+        std::uint32_t value = s.word();
+        std::uint32_t* index[] = {&page.req_cons, &page.req_prod, &page.rsp_cons, &page.rsp_prod};
+        __atomic_store_n(index[which % 4], value, __ATOMIC_RELEASE);
+        c.check = OutputCheck{};
+    }
+
+    // The guest's domain shuts down, dies, or stops at dying (the daemon
+    // sees it at its next look at the domains).
+    void die(Client& c, Script& s) {
+        std::uint8_t how = s.byte();
+        switch (how % 3) {
+            case 0: host_.destroy(c.guest); break;
+            case 1: host_.destroy(c.guest, true); break;
+            default: host_.shutdown(c.guest, how / 3 % 5); break;
+        }
+        kicks();
     }
 
     void deliver(Client& c, std::string_view bytes) {
@@ -209,7 +264,10 @@ private:
     // rings the daemon stopped serving for good), and the store be consistent.
     void finish() {
         for (Client& c : clients_) c.stalled = false;
-        for (int i = 0; i < kMaxRounds && !busy().empty(); ++i) turn();
+        for (int i = 0; i < kMaxRounds && !busy().empty(); ++i) {
+            loop_.advance(kDrainTick);  // rate-limited guests get their credit back
+            turn();
+        }
         if (std::string what = busy(); !what.empty()) fail(what + " did not drain");
         std::string report = control_check();
         if (report != std::string("OK", 3)) fail("CONTROL check: " + report);
@@ -262,10 +320,10 @@ private:
 
     std::string control_check() { return request(wire::kControl, {"check"}); }
 
+    GuestHost& host_;
     daemon::Config cfg_;
     FakeLoop loop_;
     daemon::Daemon daemon_;
-    GuestHost& host_;
     Client clients_[kClients];
 };
 

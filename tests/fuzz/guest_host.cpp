@@ -58,8 +58,12 @@ bool GuestHost::bound(int i) {
     return p.state == fakexen::PortState::kInterdomain && p.remote_domid == 0;
 }
 
-void GuestHost::destroy(int i) {
-    if (alive(i)) (void)fakexen::destroy_domain(*host_, domid(i));
+void GuestHost::destroy(int i, bool stop_at_dying) {
+    if (i != kDom0 && alive(i)) (void)fakexen::destroy_domain(*host_, domid(i), stop_at_dying);
+}
+
+void GuestHost::shutdown(int i, std::uint32_t reason) {
+    if (i != kDom0 && alive(i)) (void)fakexen::shutdown_domain(*host_, domid(i), reason);
 }
 
 // A domain that died in the last input is created again (a new page, a new
@@ -75,11 +79,20 @@ void GuestHost::revive(int i) {
 }
 
 void GuestHost::prepare() {
-    for (int i = 0; i < kGuests; ++i) {
+    for (int i = 0; i < kGuests; ++i)
         if (!guests_[i] || !alive(i)) revive(i);
-        std::memset(&guests_[i]->page(), 0, sizeof(ring::Interface));
-        guests_[i]->drain();
+    if (!guests_[kDom0]) {
+        auto g = fakexen::Guest::attach(host_, 0);
+        if (!g) die("attach dom0", g.error().code);
+        guests_[kDom0] = *g;
+    }
+    for (auto& g : guests_) {
+        std::memset(&g->page(), 0, sizeof(ring::Interface));
+        g->drain();
     }
 }
+
+std::string GuestHost::xsd_kva() const { return host_->xsd_kva_path(); }
+std::string GuestHost::xsd_port() const { return host_->xsd_port_path(); }
 
 }  // namespace xs::fuzz

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Write seed inputs for xstore-fuzz-daemon: ordinary client sessions in the
 fuzzer's script format (tests/fuzz/script.hpp, daemon_fuzz.cpp), so that
-mutation starts from requests the daemon accepts.
+mutation starts from requests the daemon accepts. With --update, the seeds
+of xstore-fuzz-update (update_fuzz.cpp): the same sessions (every client a
+dom0 socket there) with live updates in them.
 
-usage: make_seeds.py DIR
+usage: make_seeds.py [--update] DIR
 """
 import struct
 import sys
@@ -36,6 +38,26 @@ def msg(mtype, payload, client=0, tx=NO_TX, req=1):
 
 def turn():
     return op(TURN)
+
+
+# Steps from 0xe0 up (the low two bits still name a client).
+CONTROL_CMD, CLOCK, POKE, KICK, DEATH, DOM0_RING = 0, 1, 2, 3, 4, 5  # daemon target
+UPDATE = 1  # update target: 0 is CONTROL_CMD, 2 the clock
+
+
+def extra(action, client=0):
+    return bytes([0xe0 | (action << 2) | client])
+
+
+def control(pick, client=0, args=b"\x00\x00\x00"):
+    """A CONTROL command from the script's table (Script::control): the
+    bytes for the quota name, value and domid, then the pick and request id
+    (print reads its length byte before the pick)."""
+    return extra(CONTROL_CMD, client) + args + b"\x00" + b"\x00\x00" + bytes([pick, 1])
+
+
+def update(how=0):
+    return extra(UPDATE) + bytes([how])
 
 
 SESSIONS = {
@@ -91,6 +113,20 @@ SESSIONS = {
         msg(WRITE, b"x\x00y", client=GUEST2), op(MISCHIEF, GUEST2) + bytes([REQ_PROD_UP, 100]), turn(),
         op(MISCHIEF, GUEST1) + bytes([DIE, 0]), turn(), msg(IS_INTRODUCED, b"1\x00"), turn(),
     ],
+    "control": [control(i) for i in range(21)] + [turn()],
+    "time": [
+        msg(WATCH, b"/\x00all\x00", client=GUEST1), op(STALL, GUEST1), msg(WRITE, b"/e\x001"), turn(),
+        extra(CLOCK) + b"\x40", turn(), op(STALL, GUEST1), turn(),
+        msg(TX_START, b"\x00", client=GUEST2), turn()] + [
+        msg(WRITE, b"w%d\x00x" % i, client=GUEST2, tx=LIVE_TX) for i in range(8)] + [
+        turn(), extra(CLOCK, GUEST2) + b"\x20", turn(),
+    ],
+    "rings": [
+        extra(DOM0_RING) + bytes([MESSAGE << 0]) + bytes([WRITE, 1, NO_TX, 5]) + b"/d0\x001" + b"\x00",
+        extra(DOM0_RING) + bytes([TURN]), extra(POKE, GUEST1) + b"\x01" + struct.pack("<I", 4000),
+        extra(KICK, GUEST1), turn(), extra(POKE, 0) + b"\x02" + struct.pack("<I", 7), extra(KICK, 0), turn(),
+        extra(DEATH, GUEST2) + b"\x01", turn(), extra(DEATH, GUEST1) + b"\x02", turn(),
+    ],
     "framing": [
         op(RAW) + bytes([20]) + struct.pack("<IIII", READ, 9, 0, 5000) + b"/a\x00x",
         op(RAW, 1) + bytes([7]) + struct.pack("<IIII", WRITE, 1, 0, 3)[:7], turn(),
@@ -98,11 +134,24 @@ SESSIONS = {
 }
 
 
+UPDATE_SESSIONS = ("nodes", "watches", "transactions", "quota", "flow", "guests", "control", "framing")
+
+
 def main():
-    out = Path(sys.argv[1])
+    args = sys.argv[1:]
+    updates = args[0] == "--update"
+    out = Path(args[-1])
     out.mkdir(parents=True, exist_ok=True)
     for name, steps in SESSIONS.items():
-        (out / f"seed-{name}").write_bytes(b"".join(steps))
+        if not updates:
+            (out / f"seed-{name}").write_bytes(b"".join(steps))
+            continue
+        if name not in UPDATE_SESSIONS:
+            continue
+        # An update halfway and one at the end, in both byte orders.
+        half = len(steps) // 2
+        (out / f"seed-{name}").write_bytes(b"".join(steps[:half] + [update(0)] + steps[half:] + [update(3)]))
+        (out / f"seed-{name}-early").write_bytes(b"".join([update(1)] + steps + [update(2)]))
 
 
 if __name__ == "__main__":

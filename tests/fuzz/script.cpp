@@ -1,5 +1,6 @@
 #include "tests/fuzz/script.hpp"
 
+#include "quota/items.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::fuzz {
@@ -49,6 +50,50 @@ std::string Script::message(std::uint32_t live_tx) {
     h.len = len_choice < 0xf8 ? static_cast<std::uint32_t>(payload.size()) : word();
     std::string out(reinterpret_cast<const char*>(&h), sizeof h);
     return out + payload;
+}
+
+std::string Script::control(bool state_only) {
+    using namespace std::string_literals;
+    std::string name(quota::name(quota::kItems[byte() % quota::kItemCount]));
+    std::string value = std::to_string(byte() % 40);
+    std::string domid = std::to_string(byte() % 4);
+    // The first `kStateful` commands are the ones a live update must not change.
+    constexpr std::size_t kStateful = 12;
+    const std::string commands[] = {
+        "check"s,
+        "help"s,
+        "print\0"s + std::string(bytes(byte() % 16)),
+        "quota"s,
+        "quota\0"s + domid,
+        "quota\0max"s,
+        "quota\0max\0-r"s,
+        "quota\0set\0"s + name + "\0"s + value,
+        "quota-soft"s,
+        "quota-soft\0set\0"s + name + "\0"s + value,
+        "quota\0set\0memory\0"s + std::to_string(byte() * 64u),
+        "live-update\0-a"s,
+        // Process figures and settings, not state.
+        "stats"s,
+        "stats\0-j"s,
+        "memreport"s,
+        "live-update-stream"s,
+        "live-update-stream\0"s + (byte() & 1 ? "1" : "2"),
+        // A session whose exec can never happen: the state file cannot be
+        // written (the fuzzers' run directory does not exist), and the
+        // "binary" is a directory. Version 1 waits for transactions (their
+        // age against -t, on the fake loop's clock).
+        "live-update\0-f\0/"s,
+        "live-update\0-s"s,
+        "live-update\0-s\0-v\0001\0-t\0"s + value,
+        "live-update\0-s\0-F\0-v\0001\0-t\0"s + value,
+    };
+    constexpr std::size_t kCount = sizeof commands / sizeof commands[0];
+    std::size_t pick = byte() % (state_only ? kStateful : kCount);
+    std::string payload = commands[pick];
+    payload.push_back('\0');
+    std::string out;
+    wire::append_message(out, wire::Header{wire::kControl, byte(), 0, 0}, payload);
+    return out;
 }
 
 }  // namespace xs::fuzz

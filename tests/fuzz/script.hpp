@@ -25,6 +25,12 @@ public:
     // inside transactions are reached; the length usually matches the
     // payload, sometimes not.
     std::string message(std::uint32_t live_tx);
+    // A well-formed CONTROL command (check, help, print, quota, quota-soft,
+    // stats, memreport, live-update without an exec, live-update-stream)
+    // with arguments chosen by the next bytes. `state_only`: only commands
+    // whose reply follows from the store's state (no statistics, memory
+    // figures or settings a live update does not carry).
+    std::string control(bool state_only);
 
 private:
     std::uint32_t type();

@@ -6,9 +6,11 @@
 namespace xs::fuzz {
 namespace {
 
-bool writes_files(std::string_view payload) {
+bool renamed(std::string_view payload, bool state_only) {
     std::string_view cmd = payload.substr(0, payload.find('\0'));
-    return cmd == "logfile" || cmd == "log" || cmd == "memreport";
+    if (cmd == "logfile" || cmd == "log") return true;
+    if (cmd == "memreport") return state_only || payload.size() > cmd.size() + 1;  // a file argument
+    return state_only && (cmd == "stats" || cmd.starts_with("live-update"));
 }
 
 }  // namespace
@@ -28,10 +30,14 @@ std::string InputGuard::pass(std::string_view bytes) {
         wire::Header h;
         std::memcpy(&h, held_.data(), sizeof h);
         // Past the bound the daemon drops the connection at the header.
+        if (state_only_ && h.type == wire::kDirectoryPart) {
+            h.type = wire::kDirectory;
+            std::memcpy(held_.data(), &h, sizeof h);
+        }
         bool control = h.type == wire::kControl && h.len <= wire::kPayloadMax;
         if (control) {
             if (held_.size() < wire::kHeaderSize + h.len) return out;
-            if (writes_files(std::string_view(held_).substr(wire::kHeaderSize, h.len))) held_[wire::kHeaderSize] = 'X';
+            if (renamed(std::string_view(held_).substr(wire::kHeaderSize, h.len), state_only_)) held_[wire::kHeaderSize] = 'X';
         }
         out.append(held_, 0, wire::kHeaderSize);
         held_.erase(0, wire::kHeaderSize);

@@ -90,6 +90,7 @@ Connection random_connection(Rng& rng, const store::Tree& tree, std::size_t inde
     } else {
         c.fd = static_cast<std::int32_t>(100 + index);
     }
+    c.input_paused = pick(rng, 4) == 0;
     c.input = random_bytes(rng, big_input ? 70000 : pick(rng, 40));
     if (pick(rng, 3) == 0) {
         c.first_partial = true;
@@ -200,6 +201,7 @@ void check_connection(const Connection& a, const Connection& b, bool v2) {
     CHECK(a.output == b.output);
     CHECK(a.first_partial == (b.first_partial && !b.output.empty()));
     CHECK(a.ignored == b.ignored);
+    CHECK(a.input_paused == b.input_paused);
     REQUIRE(a.watches.size() == b.watches.size());
     for (std::size_t i = 0; i < a.watches.size(); ++i) {
         CHECK(a.watches[i].path == b.watches[i].path);
