@@ -91,6 +91,7 @@ Result<> Daemon::on_control(Request& r) {
 Result<> Daemon::control_check(Request& r) {
     std::string problems;
     store_.tree().check(problems);
+    store_.check_index(problems);
     struct Count {
         std::int64_t nodes = 0, bytes = 0;
     };
