@@ -257,7 +257,8 @@ Result<Effects> Tree::create(const OpContext& ctx, std::string_view path, std::s
     e.deltas.add(anc_owner, 0, anc_growth);
     PermRef parent = names.size() > 1 ? perms : PermRef::share((*aslot)->perms);
     std::size_t first_len = child_path_len(r.ancestor_len, names[0].size());
-    e.changes.push_back(Change{std::string(path), PermRef(), perms, parent, {}, PermRef::share((*aslot)->perms), first_len});
+    e.changes.push_back(
+        Change{std::string(path), PermRef(), perms, parent, {}, PermRef::share((*aslot)->perms), first_len});
     return e;
 }
 

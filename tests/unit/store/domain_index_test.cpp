@@ -37,7 +37,8 @@ struct Random {
     }
     PermRef perms() {
         std::vector<PermEntry> e{{dom(), static_cast<std::uint8_t>(below(4)), false}};
-        for (std::uint32_t n = below(3); n > 0; --n) e.push_back({dom(), static_cast<std::uint8_t>(below(4)), chance(10)});
+        for (std::uint32_t n = below(3); n > 0; --n)
+            e.push_back({dom(), static_cast<std::uint8_t>(below(4)), chance(10)});
         return make_perms(std::span<const PermEntry>(e));
     }
     Caller caller() { return chance(50) ? priv() : guest(static_cast<DomId>(1 + below(kDomains))); }
