@@ -23,6 +23,7 @@ BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_s
 
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
+APPENDIX_FILE = "resource-bounds.md"
 
 
 # ---------------------------------------------------------------- numbers
@@ -682,6 +683,8 @@ def render(records, meta):
     out += comparison_section(res)
     out += live_update_section(res, meta)
     out += memory_section(meta)
+    if meta.get("appendix"):
+        out.append(meta["appendix"])
     out += numbers_section(res)
     return "\n".join(out)
 
@@ -699,6 +702,11 @@ def load(data_dir):
     if os.path.exists(run):
         with open(run) as f:
             meta = json.load(f)
+    # Sections measured by hand, copied as they are.
+    appendix = os.path.join(data_dir, APPENDIX_FILE)
+    if os.path.exists(appendix):
+        with open(appendix) as f:
+            meta["appendix"] = f.read()
     return records, meta
 
 

@@ -12,7 +12,7 @@ const std::vector<std::string>& workload_names() {
 }
 
 bool is_workload(const std::string& name) {
-    if (name == "guests" || name == "liveupdate") return true;
+    if (name == "guests" || name == "liveupdate" || name == "release") return true;
     for (const auto& w : workload_names())
         if (w == name) return true;
     return false;
@@ -161,6 +161,11 @@ std::map<std::string, Setter> workload_setters() {
         {"guests", count_of(&Options::guests, &GuestsParams::guests)},
         {"first-guest", count_of(&Options::guests, &GuestsParams::first_domid)},
         {"guest-rounds", count_of(&Options::guests, &GuestsParams::rounds)},
+        {"rel-nodes", count_of(&Options::release, &ReleaseParams::nodes)},
+        {"rel-owned", count_of(&Options::release, &ReleaseParams::owned)},
+        {"rel-named", count_of(&Options::release, &ReleaseParams::named)},
+        {"rel-rounds", count_of(&Options::release, &ReleaseParams::rounds)},
+        {"rel-first-domid", count_of(&Options::release, &ReleaseParams::first_domid)},
         {"lu-nodes", count_of(&Options::liveupdate, &LiveUpdateParams::nodes)},
         {"lu-conns", count_of(&Options::liveupdate, &LiveUpdateParams::conns)},
         {"lu-guests", [](Options& o, const std::string& v) -> Checked<> {
@@ -231,6 +236,14 @@ Checked<> validate(const Options& o) {
     if (o.command == "guests" && o.fakexen.empty() && !o.echo)
         return failed("guests needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
     if (auto r = validate_liveupdate(o); !r) return r;
+    const ReleaseParams& rel = o.release;
+    if (rel.nodes < 200) return failed("--rel-nodes must be at least 200");
+    if (rel.owned < 2 || rel.named < 2) return failed("--rel-owned and --rel-named must be at least 2");
+    if (rel.rounds == 0) return failed("--rel-rounds must be at least 1");
+    if (rel.first_domid == 0 || rel.first_domid + rel.rounds >= 0x7FF0)
+        return failed("--rel-first-domid: the domains must lie in 1..32751");
+    if (o.command == "release" && o.fakexen.empty() && !o.echo)
+        return failed("release needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
     Checked<> r;
     for (auto [v, name] : {std::pair{o.ping.ops, "ops"}, {o.pipeline.keys, "keys"},
                            {o.bootstorm.toolstacks, "toolstacks"}, {o.bootstorm.domains, "domains"},
@@ -264,6 +277,10 @@ void apply_smoke(Options& o) {
     o.bigstore.conns = 2;
     o.guests.guests = 2;
     o.guests.rounds = 50;
+    o.release.nodes = 2000;
+    o.release.owned = 20;
+    o.release.named = 4;
+    o.release.rounds = 2;
     o.liveupdate.nodes = 300;
     o.liveupdate.conns = 4;
     o.liveupdate.watches = 8;
@@ -325,8 +342,8 @@ std::string usage() {
     return R"(usage: xstore-bench [options] WORKLOAD [options]
 
 Workloads: ping, pipeline, bootstorm, watch, bigstore, guests, all (every one in
-that order; guests only when --fakexen is given), and liveupdate (only when
-named: it live-updates the daemon).
+that order; guests only when --fakexen is given), liveupdate (only when
+named: it live-updates the daemon) and release (only when named; needs --fakexen).
 
 Common options:
   --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
@@ -355,6 +372,8 @@ liveupdate: --lu-nodes N (100000) --lu-conns N (100) --lu-guests N of them (half
             with --fakexen, else 0) --lu-first-guest DOMID (1) --lu-watches N (1000)
             --lu-updates N (5) --lu-interval MS of load before each (1000)
             --lu-binary PATH (the daemon's own) --lu-version N (-v N on -s; none)
+release:    --rel-nodes N (1000000) --rel-owned N (100) --rel-named N (10)
+            --rel-rounds N (5) --rel-first-domid DOMID (2000)
 )";
 }
 

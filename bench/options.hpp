@@ -64,6 +64,15 @@ struct GuestsParams {
     std::uint64_t keys = 4;       // nodes each guest cycles through
 };
 
+// Workload 8: domain release in a big store (needs a fake-Xen host).
+struct ReleaseParams {
+    std::uint64_t nodes = 1000000;    // the store, in the big-store shape, owned by dom0
+    std::uint64_t owned = 100;        // nodes the released domain owns
+    std::uint64_t named = 10;         // nodes of a backend granting it access
+    std::uint64_t rounds = 5;         // domains introduced and released, one after another
+    std::uint64_t first_domid = 2000;
+};
+
 // Live update under load (never part of `all`: it replaces the daemon's
 // program). Guests: nullopt means half the connections with a fake-Xen
 // host, none without.
@@ -102,6 +111,7 @@ struct Options {
     BigstoreParams bigstore;
     GuestsParams guests;
     LiveUpdateParams liveupdate;
+    ReleaseParams release;
 };
 
 // The workload names in the order `all` runs them (`all` adds "guests"

@@ -25,6 +25,7 @@ void run_workload(Context& ctx, const std::string& name) {
     else if (name == "bigstore") run_bigstore(ctx);
     else if (name == "guests") run_guests(ctx);
     else if (name == "liveupdate") run_liveupdate(ctx);
+    else if (name == "release") run_release(ctx);
 }
 
 }  // namespace xs::bench

@@ -108,6 +108,7 @@ Result<> Daemon::control_check(Request& r) {
 std::string Daemon::find_problems(bool repair) {
     std::string problems;
     store_.tree().check(problems);
+    store_.check_index(problems);
     struct Count {
         std::int64_t nodes = 0, bytes = 0;
     };

@@ -98,7 +98,7 @@ void Daemon::destroy_domain(DomId domid) {
         close(*c);
         c->ring.reset();
     }
-    store::Effects e = store_.tree().remove_domain(domid, cfg_.keep_orphans, priv_domid_, store_.generation());
+    store::Effects e = store_.remove_domain(domid, cfg_.keep_orphans);
     account(e.deltas);
     for (const store::Change& ch : e.changes) fire(ch, nullptr);
     domains_.erase(domid);

@@ -62,7 +62,9 @@ Result<> Daemon::change(Request& r, TreeOp tree_op, TxOp tx_op) {
                                                         static_cast<std::int64_t>(r.tx->touched()));
         return res;
     }
-    return tree_op(store_.tree(), ctx).map([&](const store::Effects& e) { apply(e, r.conn); });
+    return store_.edit([&](store::Tree& t) { return tree_op(t, ctx); }).map([&](const store::Effects& e) {
+        apply(e, r.conn);
+    });
 }
 
 Result<> Daemon::on_read(Request& r) {

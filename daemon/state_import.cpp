@@ -33,7 +33,7 @@ void answer_with(migration::State& st, const std::string& reason) {
 
 void Daemon::restore(migration::State st, const std::optional<std::string>& rolled_back) {
     if (rolled_back) answer_with(st, *rolled_back);
-    store_.tree() = std::move(st.tree);
+    store_.install(std::move(st.tree));
     store_.generation() = st.generation;
     domains_ = Domains{};
     quotas_ = quota::Table(cfg_.limits);

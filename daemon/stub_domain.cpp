@@ -30,7 +30,8 @@ std::vector<DomId> Daemon::start_stub_domain() {
     // live update) from a daemon in dom0.
     store::OpContext ctx = store_.context(store::Caller{priv_domid_, true, std::nullopt}, store::Budget{});
     std::string domid = std::to_string(store_domid());
-    if (auto e = store_.tree().write(ctx, "/tool/xenstored/domid", domid); e) account(e->deltas);
+    auto e = store_.edit([&](store::Tree& t) { return t.write(ctx, "/tool/xenstored/domid", domid); });
+    if (e) account(e->deltas);
     return connected;
 }
 

@@ -22,6 +22,11 @@ struct Change {
     PermRef after;    // permissions after (null: the node was removed)
     PermRef parent;   // the parent's permissions (null for "/" and "@..." names)
     NodeRef removed;  // removals only
+    // Creations only: the permissions of the existing node the new ones
+    // hang under, and the length of the first new node's path (a WRITE
+    // may create several nodes: "/a/b/c" beneath "/a" creates "/a/b" too).
+    PermRef above;
+    std::size_t first_new_len = 0;
 };
 
 struct OwnerDelta {

@@ -1,5 +1,6 @@
 #include "store/path.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -102,6 +103,37 @@ std::string_view basename_of(std::string_view canon) {
     std::size_t slash = canon.rfind('/');
     if (slash == std::string_view::npos) return canon;
     return canon.substr(slash + 1);
+}
+
+namespace {
+
+// Tree paths first, then the special names in for_each_node's order.
+int walk_rank(std::string_view p) {
+    if (!is_special(p)) return 0;
+    return p.starts_with("@releaseDomain") ? 1 : 2;
+}
+
+}  // namespace
+
+// Names never hold '/' or NUL, so comparing bytes with '/' lowest of all
+// compares name by name: "/a/b" (a child of "/a") before "/a-b".
+bool walk_order(std::string_view a, std::string_view b) {
+    int ra = walk_rank(a), rb = walk_rank(b);
+    if (ra != rb) return ra < rb;
+    std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        auto ca = static_cast<unsigned char>(a[i] == '/' ? 0 : a[i]);
+        auto cb = static_cast<unsigned char>(b[i] == '/' ? 0 : b[i]);
+        if (ca != cb) return ca < cb;
+    }
+    return a.size() < b.size();
+}
+
+bool within(std::string_view path, std::string_view top) {
+    if (!path.starts_with(top)) return false;
+    if (path.size() == top.size()) return true;
+    if (is_special(top)) return false;
+    return top == "/" ? !is_special(path) : path[top.size()] == '/';
 }
 
 }  // namespace xs::store

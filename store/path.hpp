@@ -41,6 +41,17 @@ std::string_view parent_of(std::string_view canon);
 // Last component ("/a/b" -> "b", "/" -> "").
 std::string_view basename_of(std::string_view canon);
 
+// The order in which Tree::for_each_node visits paths: a node before its
+// descendants, siblings by name, then "@releaseDomain", "@introduceDomain".
+// A node's subtree is one contiguous range in this order.
+bool walk_order(std::string_view a, std::string_view b);
+struct WalkOrder {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return walk_order(a, b); }
+};
+// True when `path` is `top` or lies beneath it.
+bool within(std::string_view path, std::string_view top);
+
 // Iterates the components of a canonical absolute path: "/a/bc" -> "a", "bc".
 class Components {
 public:

@@ -46,6 +46,12 @@ public:
     const PermEntry& owner() const { return entries_[0]; }
     std::size_t size() const { return count_; }
     bool same_as(std::span<const PermEntry> other) const;
+    // Whether any entry (the owner or another) is `dom`.
+    bool names(DomId dom) const {
+        for (const PermEntry& e : entries())
+            if (e.domid == dom) return true;
+        return false;
+    }
 
     std::uint32_t refs = 1;
 

@@ -4,7 +4,38 @@
 
 namespace xs::store {
 
-Store::Store(DomId priv) : tree_(Tree::initial(priv, generation_)) {}
+Store::Store(DomId priv) : priv_(priv), tree_(Tree::initial(priv, generation_)), index_(priv) {
+    index_.rebuild(tree_);
+}
+
+Effects Store::remove_domain(DomId dom, bool keep_orphans) {
+    if (!index_.tracks(dom)) {
+        // The privileged domain is not indexed (it is named nearly
+        // everywhere): walk the whole tree, then index it again.
+        Effects e = tree_.remove_domain(dom, keep_orphans, priv_, generation_);
+        index_.rebuild(tree_);
+        return e;
+    }
+    std::vector<std::string_view> tops = index_.tops(dom);
+    Tree::Mentions m = tree_.mentions(dom, tops);
+    Effects e = tree_.remove_domain(dom, m, keep_orphans, priv_, generation_);
+    // Other domains' tops only go with the removed subtrees: a node that
+    // lost its entries naming `dom` names the others as before.
+    index_.forget(dom);
+    index_.apply(tree_, e);
+    return e;
+}
+
+bool Store::check_index(std::string& problems) {
+    if (index_.check(tree_, problems)) return true;
+    index_.rebuild(tree_);
+    return false;
+}
+
+void Store::install(Tree t) {
+    tree_ = std::move(t);
+    index_.rebuild(tree_);
+}
 
 namespace {
 
@@ -26,6 +57,7 @@ Result<Effects> Store::commit(Transaction& t, const Caller& caller, const Budget
         Result<> ok = fits(t.effects(), caller, budget);
         if (!ok) return fail(ok.error());
         tree_ = t.view();
+        index_.apply(tree_, t.effects());
         ++commits_;
         return t.effects();
     }
@@ -39,6 +71,7 @@ Result<Effects> Store::commit(Transaction& t, const Caller& caller, const Budget
     Result<> ok = fits(*e, caller, budget);
     if (!ok) return fail(ok.error());
     tree_ = std::move(next);
+    index_.apply(tree_, *e);
     ++commits_;
     return e;
 }

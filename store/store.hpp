@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "store/domain_index.hpp"
 #include "store/transaction.hpp"
 #include "store/tree.hpp"
 
@@ -14,8 +15,26 @@ class Store {
 public:
     explicit Store(DomId priv);
 
+    // The committed tree. It changes through the members below only, which
+    // keep the domain index in step with it.
     const Tree& tree() const { return tree_; }
-    Tree& tree() { return tree_; }
+    // Run `op(Tree&) -> Result<Effects>` on the committed tree.
+    template <class Op>
+    Result<Effects> edit(Op&& op) {
+        Result<Effects> e = op(tree_);
+        if (e) index_.apply(tree_, *e);
+        return e;
+    }
+    // Tree::remove_domain, reaching the domain's nodes through the index:
+    // the cost follows what the domain is named in, not the store's size.
+    Effects remove_domain(DomId dom, bool keep_orphans);
+    // A whole new committed tree (a live update's restore): the index is
+    // built again from it.
+    void install(Tree t);
+    const DomainIndex& index() const { return index_; }
+    // Compare the index with the tree (appending differences to
+    // `problems`) and build it again if they differ.
+    bool check_index(std::string& problems);
     std::uint64_t& generation() { return generation_; }
     std::uint64_t commits() const { return commits_; }
 
@@ -32,7 +51,9 @@ public:
     Result<Effects> commit(Transaction& t, const Caller& caller, const Budget& budget);
 
 private:
+    DomId priv_;
     Tree tree_;
+    DomainIndex index_;
     std::uint64_t generation_ = 0;
     std::uint64_t commits_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "store/tree.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -190,7 +191,7 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
     e.deltas.add(n.owner(), 0, growth);
     set_value(*slot, value, ++*ctx.generation);
     PermRef perms = share_perms(*slot);
-    e.changes.push_back(Change{std::string(path), perms, perms, share_perms(parent_node), {}});
+    e.changes.push_back(Change{std::string(path), perms, perms, share_perms(parent_node), {}, {}, 0});
     return e;
 }
 
@@ -257,7 +258,9 @@ Result<Effects> Tree::create(const OpContext& ctx, std::string_view path, std::s
     e.deltas.add(owner, k, new_bytes);
     e.deltas.add(anc_owner, 0, anc_growth);
     PermRef parent = names.size() > 1 ? perms : PermRef::share((*aslot)->perms);
-    e.changes.push_back(Change{std::string(path), PermRef(), perms, parent, {}});
+    std::size_t first_len = child_path_len(r.ancestor_len, names[0].size());
+    e.changes.push_back(
+        Change{std::string(path), PermRef(), perms, parent, {}, PermRef::share((*aslot)->perms), first_len});
     return e;
 }
 
@@ -270,7 +273,7 @@ Effects Tree::remove_subtree(std::string_view path, std::uint64_t& generation) {
     e.deltas.add((*pslot)->owner(), 0, -static_cast<std::int64_t>(name.size() + 1));
     account_subtree(removed.get(), path.size(), e.deltas, -1);
     PermRef before = share_perms(removed.get());
-    e.changes.push_back(Change{std::string(path), before, PermRef(), share_perms(*pslot), std::move(removed)});
+    e.changes.push_back(Change{std::string(path), before, PermRef(), share_perms(*pslot), std::move(removed), {}, 0});
     return e;
 }
 
@@ -322,7 +325,7 @@ Result<Effects> Tree::set_perms(const OpContext& ctx, std::string_view path, Per
     PermRef parent = is_special(path) ? share_perms(root_.get())
                      : path == "/"    ? PermRef()
                                       : share_perms(lookup(parent_of(path)));
-    e.changes.push_back(Change{std::string(path), before, after, parent, {}});
+    e.changes.push_back(Change{std::string(path), before, after, parent, {}, {}, 0});
     return e;
 }
 
@@ -357,18 +360,61 @@ Deltas Tree::tally() const {
     return t.deltas();
 }
 
-Effects Tree::remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint64_t& generation) {
-    std::vector<std::string> owned, strip;
-    auto names_dom = [dom](const PermList& p) {
-        auto e = p.entries();
-        for (std::size_t i = 1; i < e.size(); ++i)
-            if (e[i].domid == dom) return true;
-        return false;
-    };
-    for_each_node([&](std::string_view path, const Node& n) {
-        if (n.owner() == dom) owned.emplace_back(path);
-        if (names_dom(n.permissions())) strip.emplace_back(path);
-    });
+namespace {
+
+void note_mention(Tree::Mentions& m, DomId dom, std::string_view path, const Node& n) {
+    auto e = n.perms->entries();
+    if (e[0].domid == dom) m.owned.emplace_back(path);
+    for (std::size_t i = 1; i < e.size(); ++i) {
+        if (e[i].domid == dom) {
+            m.named.emplace_back(path);
+            break;
+        }
+    }
+}
+
+void sort_unique(std::vector<std::string>& paths) {
+    std::sort(paths.begin(), paths.end(), walk_order);
+    paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+}
+
+}  // namespace
+
+Tree::Mentions Tree::mentions(DomId dom) const {
+    Mentions m;
+    for_each_node([&](std::string_view path, const Node& n) { note_mention(m, dom, path, n); });
+    return m;
+}
+
+Tree::Mentions Tree::mentions(DomId dom, std::span<const std::string_view> tops) const {
+    Mentions m;
+    std::vector<std::pair<const Node*, std::string>> stack;
+    for (std::string_view top : tops) {
+        if (const Node* n = lookup(top)) stack.emplace_back(n, std::string(top));
+        while (!stack.empty()) {
+            auto [n, path] = std::move(stack.back());
+            stack.pop_back();
+            note_mention(m, dom, path, *n);
+            n->children().for_each([&](const Node* c) {
+                if (c->perms->names(dom)) {
+                    std::string child = path == "/" ? "/" : path + "/";
+                    child.append(c->name());
+                    stack.emplace_back(c, std::move(child));
+                }
+                return true;
+            });
+        }
+    }
+    // Tops may lie beneath one another: the same node is then met twice.
+    sort_unique(m.owned);
+    sort_unique(m.named);
+    return m;
+}
+
+Effects Tree::remove_domain(DomId dom, const Mentions& m, bool keep_orphans, DomId priv,
+                            std::uint64_t& generation) {
+    const std::vector<std::string>& owned = m.owned;
+    const std::vector<std::string>& strip = m.named;
     Effects all;
     // Drop entries naming the domain first, while every path still exists.
     for (const std::string& p : strip) {

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/effects.hpp"
 #include "store/node.hpp"
@@ -56,10 +58,25 @@ public:
     // `perms` already parsed and checked against the permission-count quota.
     Result<Effects> set_perms(const OpContext& ctx, std::string_view path, PermRef perms);
 
+    // The nodes that name a domain, in for_each_node's order: those it owns,
+    // and those with another entry naming it.
+    struct Mentions {
+        std::vector<std::string> owned, named;
+    };
+    // By a walk of the whole tree.
+    Mentions mentions(DomId dom) const;
+    // From the nodes `tops` (a DomainIndex's), going down through nodes
+    // naming `dom` only: what they name it in, and their children.
+    Mentions mentions(DomId dom, std::span<const std::string_view> tops) const;
+
     // A domain went away: delete every node it owns with its subtree (or,
     // with keep_orphans, give them to `priv`), and drop non-owner entries
-    // naming it from every node, special ones included.
-    Effects remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint64_t& generation);
+    // naming it from every node, special ones included. `m`: where it is
+    // named (the whole tree is walked for them without it).
+    Effects remove_domain(DomId dom, const Mentions& m, bool keep_orphans, DomId priv, std::uint64_t& generation);
+    Effects remove_domain(DomId dom, bool keep_orphans, DomId priv, std::uint64_t& generation) {
+        return remove_domain(dom, mentions(dom), keep_orphans, priv, generation);
+    }
 
     // What every owner holds (nodes, and bytes as the quotas count them),
     // specials included: one pass, no paths built.

@@ -249,6 +249,15 @@ def smoke_guests(args, tmp, daemon):
         check(records[-1]["workload"] == "guests", "all: guests is not the last workload")
         check_guests_record(records[-1], guests=3, rounds_per_guest=50)
         print(f"all with guests: {len(records)} measurements ok")
+
+        # release: domains released from a (small) store; the workload
+        # checks their nodes are gone and the backend no longer names them.
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host, "release"])
+        check(p.returncode == 0, f"release: xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check(len(records) == 1 and records[0]["workload"] == "release" and records[0]["status"] == "ok",
+              f"release: {records}")
+        check(records[0]["ops"] == 2 and records[0]["p50_us"] > 0, f"release: {records[0]}")
+        print(f"release: p50 {records[0]['p50_us']:.0f} us")
     finally:
         server.terminate()
         server.wait(timeout=10)

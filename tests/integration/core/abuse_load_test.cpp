@@ -137,6 +137,37 @@ TEST_CASE("a watcher that never reads does not block writers; memory stays bound
     CHECK(outcome(watcher.read("/flood/n1")) == "OK");
 }
 
+// docs/operations.md, --event-queue: past N waiting events a connection's
+// further events are dropped (and logged); another watcher gets every one.
+TEST_CASE("--event-queue N: a socket watcher that never reads keeps at most N waiting events, others get all") {
+    Harness h(DaemonOptions::with_args({"--event-queue", "20"}));
+    auto& writer = h.client();
+    int idle_fd = h.daemon().connect_fd(), reader_fd = h.daemon().connect_fd();
+    REQUIRE(idle_fd >= 0);
+    REQUIRE(reader_fd >= 0);
+    Client idle(xs::client::unix_channel(idle_fd));
+    Client reader(xs::client::unix_channel(reader_fd));
+    // Big events fill the idle watcher's socket buffer soon; after that
+    // they wait in the daemon, 20 at most.
+    const std::string token(3000, 'i');
+    REQUIRE(outcome(idle.watch("/q", token)) == "OK");
+    REQUIRE(outcome(reader.watch("/q", "r")) == "OK");
+    REQUIRE(reader.next_event(scaled(2000ms)));  // the initial event
+    constexpr int kWrites = 400;
+    for (int i = 0; i < kWrites; ++i) {
+        REQUIRE(outcome(writer.write("/q/n" + std::to_string(i), "v")) == "OK");
+        auto ev = reader.next_event(scaled(2000ms));
+        REQUIRE(ev);
+        CHECK(parse_event(*ev).path == "/q/n" + std::to_string(i));
+    }
+    CHECK(h.daemon().stderr_text().find("dropped: 20 are waiting") != std::string::npos);
+    std::size_t events = 0;
+    while (auto m = idle.next_event(scaled(300ms))) ++events;
+    CHECK(events < kWrites);  // some were dropped
+    CHECK(events >= 20);
+    CHECK(outcome(idle.read("/q/n1")) == "OK");  // and it is still served
+}
+
 TEST_CASE("a 1500-level chain is created, read, watched and removed (small stack)") {
     Harness h(DaemonOptions::with_stack(scaled_bytes(1 * kMiB)));
     auto& c = h.client();

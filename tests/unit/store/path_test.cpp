@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "store/path.hpp"
 
@@ -75,4 +77,16 @@ TEST_CASE("parent, basename and components") {
     CHECK(joined == "a,bc,d,");
     Components root("/");
     CHECK_FALSE(root.next(s));
+}
+
+TEST_CASE("walk order: a node, then its subtree, then its next sibling; special names last") {
+    std::vector<std::string> paths{"@introduceDomain", "/a-b", "/ab", "/a/b", "/", "@releaseDomain", "/a", "/a/b/c", "/b"};
+    std::sort(paths.begin(), paths.end(), walk_order);
+    CHECK(paths == std::vector<std::string>{"/", "/a", "/a/b", "/a/b/c", "/a-b", "/ab", "/b", "@releaseDomain",
+                                            "@introduceDomain"});
+    CHECK(within("/a/b", "/a"));
+    CHECK(within("/a", "/a"));
+    CHECK_FALSE(within("/ab", "/a"));
+    CHECK(within("/x", "/"));
+    CHECK_FALSE(within("@releaseDomain", "/"));
 }

@@ -21,7 +21,7 @@ struct Fixture {
         if (r) apply_deltas(accounts, r->deltas);
     }
     Result<Effects> write(Caller c, std::string_view p, std::string_view v) {
-        auto r = store.tree().write(ctx(c), p, v);
+        auto r = store.edit([&](Tree& t) { return t.write(ctx(c), p, v); });
         track(r);
         return r;
     }
@@ -38,8 +38,8 @@ struct Fixture {
     void check_accounts() { CHECK(normalized(accounts) == normalized(recount(store.tree()))); }
     void home(DomId d) {
         std::string h = home_path(d);
-        track(store.tree().write(ctx(priv()), h, ""));
-        track(store.tree().set_perms(ctx(priv()), h, make_perms({{d, kAccessNone, false}})));
+        track(store.edit([&](Tree& t) { return t.write(ctx(priv()), h, ""); }));
+        track(store.edit([&](Tree& t) { return t.set_perms(ctx(priv()), h, make_perms({{d, kAccessNone, false}})); }));
     }
 };
 
@@ -155,12 +155,12 @@ TEST_CASE("permission changes of a touched node conflict when they change a repl
     REQUIRE(f.write(priv(), "/local/domain/3/a", "0"));
     auto t = f.begin();
     REQUIRE(t->write(f.ctx(guest(3)), "/local/domain/3/a", "1"));
-    f.track(f.store.tree().set_perms(f.ctx(priv()), "/local/domain/3/a", make_perms({{0, kAccessRead, false}})));
+    f.track(f.store.edit([&](Tree& t) { return t.set_perms(f.ctx(priv()), "/local/domain/3/a", make_perms({{0, kAccessRead, false}})); }));
     CHECK(code(f.commit(*t, guest(3))) == EAGAIN);  // the guest may no longer write it
     // A privileged writer is not affected by permissions: same reply, commit.
     auto t2 = f.begin();
     REQUIRE(t2->write(f.ctx(priv()), "/local/domain/3/a", "2"));
-    f.track(f.store.tree().set_perms(f.ctx(priv()), "/local/domain/3/a", make_perms({{5, kAccessNone, false}})));
+    f.track(f.store.edit([&](Tree& t) { return t.set_perms(f.ctx(priv()), "/local/domain/3/a", make_perms({{5, kAccessNone, false}})); }));
     CHECK(f.commit(*t2, priv()));
 }
 
@@ -311,11 +311,11 @@ TEST_CASE("a reply that would change makes the commit fail, also for failed requ
     // A write refused for lack of permission, and then allowed.
     f.home(3);
     REQUIRE(f.write(priv(), "/local/domain/3/ro", ""));
-    REQUIRE(f.store.tree().set_perms(f.ctx(priv()), "/local/domain/3/ro", make_perms({{0, kAccessRead, false}})));
+    REQUIRE(f.store.edit([&](Tree& t) { return t.set_perms(f.ctx(priv()), "/local/domain/3/ro", make_perms({{0, kAccessRead, false}})); }));
     auto t2 = f.begin();
     CHECK_FALSE(t2->write(f.ctx(guest(3)), "/local/domain/3/ro", "v").has_value());
     REQUIRE(t2->write(f.ctx(guest(3)), "/local/domain/3/mine", "v"));
-    REQUIRE(f.store.tree().set_perms(f.ctx(priv()), "/local/domain/3/ro", make_perms({{3, kAccessNone, false}})));
+    REQUIRE(f.store.edit([&](Tree& t) { return t.set_perms(f.ctx(priv()), "/local/domain/3/ro", make_perms({{3, kAccessNone, false}})); }));
     CHECK(code(f.commit(*t2, guest(3))) == EAGAIN);
 }
 
