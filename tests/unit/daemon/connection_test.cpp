@@ -22,7 +22,7 @@ struct Fixture {
     store::Tree tree = store::Tree::initial(0, generation);
     Connection conn{1, Connection::Kind::Ring, 5, false};
 
-    std::uint32_t open() { return conn.add_transaction(std::make_unique<store::Transaction>(tree, 0)); }
+    std::uint32_t open() { return conn.add_transaction(std::make_unique<store::Transaction>(tree, 0), Clock::time_point{}); }
 };
 
 }  // namespace
