@@ -19,7 +19,7 @@ DAEMON_TITLE = {"xstore-echo": "echo", "xstored": "xstored", "xenstored": "C xen
                 "oxenstored": "oxenstored"}
 PLACEMENT_ORDER = ["same-cpu", "split"]
 WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests", "liveupdate"]
-BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_small"]
+BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_small", "commit"]
 
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
