@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bench/bigstore_plan.hpp"
+#include "bench/options.hpp"
 #include "store/pool.hpp"
 #include "store/tree.hpp"
 
@@ -41,7 +43,7 @@ Figures measure(std::uint64_t target, std::size_t value_bytes) {
     std::uint64_t generation = 0;
     store::Tree tree = store::Tree::initial(0, generation);
     store::OpContext ctx{store::Caller{}, store::Budget{}, &generation};
-    bench::BigStorePlan plan("/bench", target, 10000);
+    bench::BigStorePlan plan("/bench", target, std::min<std::uint64_t>(10000, target / 2));
     std::string payload, value;
     for (std::uint64_t i = 0; i < plan.writes(); ++i) {
         plan.write_payload(i, payload);
@@ -67,22 +69,14 @@ Figures measure(std::uint64_t target, std::size_t value_bytes) {
     return f;
 }
 
-std::vector<std::uint64_t> parse_list(const char* text) {
-    std::vector<std::uint64_t> out;
-    for (const char* p = text; *p;) {
-        out.push_back(std::strtoull(p, const_cast<char**>(&p), 10));
-        if (*p == ',') ++p;
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::uint64_t> sizes{100000, 1000000};
     std::size_t value_bytes = 0;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--nodes") && i + 1 < argc) sizes = parse_list(argv[++i]);
+        if (!std::strcmp(argv[i], "--nodes") && i + 1 < argc && bench::parse_list(argv[i + 1]))
+            sizes = *bench::parse_list(argv[++i]);
         else if (!std::strcmp(argv[i], "--value-bytes") && i + 1 < argc) value_bytes = std::strtoull(argv[++i], nullptr, 10);
         else {
             std::fprintf(stderr, "usage: xstore-bench-memory [--nodes LIST] [--value-bytes N]\n");

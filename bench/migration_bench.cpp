@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/bigstore_plan.hpp"
+#include "bench/options.hpp"
 #include "migration/state.hpp"
 #include "store/tree.hpp"
 
@@ -37,22 +38,14 @@ migration::State build(std::uint64_t nodes) {
     return s;
 }
 
-std::vector<std::uint64_t> parse_list(const char* text) {
-    std::vector<std::uint64_t> out;
-    for (const char* p = text; *p;) {
-        out.push_back(std::strtoull(p, const_cast<char**>(&p), 10));
-        if (*p == ',') ++p;
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::uint64_t> sizes{100000, 1000000};
     int repeat = 3;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--nodes") && i + 1 < argc) sizes = parse_list(argv[++i]);
+        if (!std::strcmp(argv[i], "--nodes") && i + 1 < argc && bench::parse_list(argv[i + 1]))
+            sizes = *bench::parse_list(argv[++i]);
         else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
         else {
             std::fprintf(stderr, "usage: xstore-bench-migration [--nodes LIST] [--repeat N]\n");

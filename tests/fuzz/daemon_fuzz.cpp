@@ -24,6 +24,7 @@
 #include "tests/fuzz/fake_loop.hpp"
 #include "tests/fuzz/guest_host.hpp"
 #include "tests/fuzz/script.hpp"
+#include "tests/fuzz/small_quotas.hpp"
 #include "tests/fuzz/streams.hpp"
 #include "transport/wire.hpp"
 
@@ -60,11 +61,7 @@ daemon::Config fuzz_config(const GuestHost& host) {
     cfg.write_rate = 20;
     cfg.write_burst = 4;
     cfg.watch_event_timeout_s = 5;
-    using quota::Item;
-    for (auto [item, value] : {std::pair{Item::Nodes, 24u}, {Item::Watches, 4u}, {Item::Outstanding, 4u},
-                               {Item::Memory, 8192u}, {Item::Transactions, 2u}, {Item::TransactionNodes, 16u},
-                               {Item::NodePermissions, 4u}, {Item::PathMax, 64u}, {Item::NodeSize, 512u}})
-        cfg.limits[item] = value;
+    xs::fuzz::set_small_quotas(cfg);
     return cfg;
 }
 

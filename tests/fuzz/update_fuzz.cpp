@@ -26,6 +26,7 @@
 #include "migration/state.hpp"
 #include "tests/fuzz/fake_loop.hpp"
 #include "tests/fuzz/script.hpp"
+#include "tests/fuzz/small_quotas.hpp"
 #include "tests/fuzz/streams.hpp"
 #include "transport/wire.hpp"
 
@@ -53,11 +54,7 @@ daemon::Config fuzz_config() {
     cfg.socket_queue_bytes = 16 * 1024;
     cfg.event_queue = 64;
     cfg.write_rate = 0;
-    using quota::Item;
-    for (auto [item, value] : {std::pair{Item::Nodes, 24u}, {Item::Watches, 4u}, {Item::Outstanding, 4u},
-                               {Item::Memory, 8192u}, {Item::Transactions, 2u}, {Item::TransactionNodes, 16u},
-                               {Item::NodePermissions, 4u}, {Item::PathMax, 64u}, {Item::NodeSize, 512u}})
-        cfg.limits[item] = value;
+    xs::fuzz::set_small_quotas(cfg);
     return cfg;
 }
 
