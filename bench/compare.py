@@ -329,8 +329,14 @@ def save(args, records, meta):
     with open(os.path.join(args.data, cr.RUN_FILE), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
+    # Sections measured by hand (kept beside the data) stay on the page.
+    page_meta = dict(meta)
+    appendix = os.path.join(args.data, cr.APPENDIX_FILE)
+    if os.path.exists(appendix):
+        with open(appendix) as f:
+            page_meta["appendix"] = f.read()
     with open(args.out, "w") as f:
-        f.write(cr.render(records, meta))
+        f.write(cr.render(records, page_meta))
 
 
 def quote(arg):
