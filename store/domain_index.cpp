@@ -163,7 +163,8 @@ void DomainIndex::rebuild(const Tree& t) {
         }
         std::size_t len = path.size();
         it.node->children().for_each([&](const Node* c) {
-            stack.push_back(Item{c, it.node->perms, len});
+            // A leaf with its parent's list (most nodes) names no one new.
+            if (c->perms != it.node->perms || !c->children().empty()) stack.push_back(Item{c, it.node->perms, len});
             return true;
         });
     }

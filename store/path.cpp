@@ -53,6 +53,13 @@ bool is_canonical_absolute(std::string_view p, std::size_t max_name) {
     return p.size() == 1 || name > 0;
 }
 
+bool is_valid_name(std::string_view name, std::size_t max_name) {
+    if (name.empty() || name.size() > max_name) return false;
+    for (unsigned char c : name)
+        if (c == '/' || !kValid[c]) return false;
+    return true;
+}
+
 bool is_relative(std::string_view raw) { return raw.empty() || (raw[0] != '/' && raw[0] != '@'); }
 
 std::size_t local_prefix_len(std::string_view p) {

@@ -30,6 +30,8 @@ bool is_special(std::string_view canon);  // "@..."
 // A canonical absolute path ("/", "/a/b": valid characters, single
 // slashes, no trailing one) whose names are at most `max_name` long.
 bool is_canonical_absolute(std::string_view path, std::size_t max_name);
+// One name of a canonical path: 1 to `max_name` valid characters, no "/".
+bool is_valid_name(std::string_view name, std::size_t max_name);
 bool is_relative(std::string_view raw);   // neither "/" nor "@" first
 // Length of a leading "/local/domain/<1-5 digits>/" or 0.
 std::size_t local_prefix_len(std::string_view canon);

@@ -46,6 +46,15 @@ PermList* TreeLoader::shared_perms(std::span<const PermEntry> perms, const Node*
 // walk starts from the deepest node of the last walk that is also an
 // ancestor of `parent`.
 Node* TreeLoader::walk_to(std::string_view parent) {
+    // A stream is depth-first: most nodes are a sibling of the last one
+    // (same parent) or the first child of the node just made.
+    if (parent == chain_path_) return chain_.back();
+    if (made_ && parent == made_path_) {
+        chain_.push_back(made_);
+        chain_path_.assign(parent);
+        made_ = nullptr;
+        return chain_.back();
+    }
     chain_.resize(common_depth(chain_path_, parent) + 1);
     Components c(parent);
     std::string_view comp;
@@ -66,6 +75,19 @@ Node* TreeLoader::walk_to(std::string_view parent) {
 void TreeLoader::reset_walk() {
     chain_.assign(1, tree_.root_.get());
     chain_path_ = "/";
+    made_ = nullptr;
+}
+
+// A path under one the last put or walk reached (both canonical) needs
+// only its last name checked.
+bool TreeLoader::acceptable(std::string_view path) const {
+    if (path.size() < 2 || path[0] != '/') return store::acceptable(path);  // "/", special names
+    std::size_t slash = path.rfind('/');
+    std::string_view parent = slash == 0 ? std::string_view("/") : path.substr(0, slash);
+    bool known = parent == chain_path_ || (made_ && parent == made_path_);
+    if (known && (slash == 0 || parent != "/"))  // not "//name"
+        return is_valid_name(path.substr(slash + 1), kMaxName);
+    return store::acceptable(path);
 }
 
 Result<> TreeLoader::put(std::string_view path, std::string_view value, std::span<const PermEntry> perms) {
@@ -81,6 +103,7 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     }
     Node* parent = walk_to(parent_of(path));
     if (!parent) return fail(ENOENT);
+    made_ = nullptr;
     std::string_view name = basename_of(path);
     PermRef list = PermRef::share(shared_perms(perms, parent));
     // Children usually come in name order (ours do): a name after the last
@@ -109,12 +132,15 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     parent->set_gen(++generation_);
     changes_.node(*child, path.size());
     changes_.add(parent->owner(), 0, static_cast<std::int64_t>(name.size() + 1));  // its name in the parent's record
+    made_ = child;
+    made_path_.assign(path);
     return {};
 }
 
 Result<> TreeLoader::remove(std::string_view path) {
-    if (!acceptable(path) || path == "/" || is_special(path)) return fail(EINVAL);
+    if (!store::acceptable(path) || path == "/" || is_special(path)) return fail(EINVAL);
     Node* parent = walk_to(parent_of(path));
+    made_ = nullptr;
     NodeRef gone(parent && parent->is_dir() ? parent->dir_children().erase(basename_of(path)) : nullptr);
     if (!gone) return fail(ENOENT);
     parent->set_gen(++generation_);

@@ -41,6 +41,7 @@ public:
     const Tally& changes() const { return changes_; }
 
 private:
+    bool acceptable(std::string_view path) const;
     Node* walk_to(std::string_view parent);
     void reset_walk();
     PermList* shared_perms(std::span<const PermEntry> perms, const Node* parent);
@@ -51,6 +52,10 @@ private:
     // and that parent's path.
     std::vector<Node*> chain_;
     std::string chain_path_;
+    // The node the last put made (unshared, a child of chain_.back()) and
+    // its path: the next node is often its first child.
+    Node* made_ = nullptr;
+    std::string made_path_;
     PermRef last_perms_;  // the last list made, reused by nodes that repeat it
     Tally changes_;
 };

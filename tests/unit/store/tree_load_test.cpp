@@ -190,3 +190,19 @@ TEST_CASE("a diff skips what both trees share") {
     diff(to, from, [&](std::string_view p, const Node* n) { seen.push_back(std::string(p) + (n ? "" : " gone")); });
     CHECK(seen == std::vector<std::string>{"/big/n5", "/small gone"});
 }
+
+// Under the parent of the last put (or the node it made) only the last
+// name is checked: it must be checked as strictly as a whole path.
+TEST_CASE("the loader checks a name under a known parent as strictly as a whole path") {
+    Loaded l;
+    REQUIRE(l.loader.put("/a", "", owner(0)));
+    REQUIRE(l.loader.put("/a/b", "", owner(0)));  // first child of the node just made
+    for (std::string bad : {std::string("/a/b c"), std::string("/a/"), std::string("/a//b"), std::string("//a"),
+                            std::string("/a/") + std::string(xs::store::kMaxName + 1, 'x'), std::string("/a/b/")})
+        CHECK_MESSAGE(l.loader.put(bad, "", owner(0)).error().code == EINVAL, bad);
+    CHECK(l.loader.put("/a/" + std::string(xs::store::kMaxName, 'x'), "", owner(0)));
+    CHECK(l.loader.put("/a/c", "", owner(0)));    // a sibling
+    CHECK(l.loader.put("/a/c/d", "", owner(0)));  // a child of the sibling
+    CHECK(l.loader.put("/e", "", owner(0)));      // back up to the root
+    CHECK(contents(l.tree).size() == 3 + 6);
+}
