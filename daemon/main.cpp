@@ -194,12 +194,16 @@ Expected<migration::State, std::string> read_state(const Config& cfg, const std:
     if (!file) return unexpected("cannot read the state file " + path + ": " + std::strerror(errno));
     DomId priv = cfg.priv_domid.value_or(cfg.master_domid.value_or(0));
     // The nodes about to be made take about as much heap as the stream.
+    auto t1 = Clock::now();
     std::thread heap = grow_heap(file->bytes().size());
+    auto t2 = Clock::now();
     migration::Parsed<migration::State> st = migration::decode(file->bytes(), priv);
+    auto t3 = Clock::now();
     heap.join();
     heap_back_to_normal();
-    log::info("live update: %zu bytes of state read in %.1f ms", file->bytes().size(),
-              std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    log::info("live update: %zu bytes of state read in %.1f ms (map %.1f, heap %.1f, decode %.1f, wait %.1f)",
+              file->bytes().size(), ms(t0, Clock::now()), ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, Clock::now()));
     if (!st) return unexpected("the state file " + path + " cannot be read: " + st.error().describe());
     if (st->skipped_records) log::info("live update: %zu records of unknown types skipped", st->skipped_records);
     if (auto ok = check_fds(*st); !ok) return unexpected(ok.error());

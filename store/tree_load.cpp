@@ -1,5 +1,6 @@
 #include "store/tree_load.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "store/node_edit.hpp"
@@ -53,6 +54,12 @@ Node* TreeLoader::walk_to(std::string_view parent) {
         chain_.push_back(made_);
         chain_path_.assign(parent);
         made_ = nullptr;
+        return chain_.back();
+    }
+    // Up to an ancestor of the last parent: the subtree below it is done.
+    if (chain_path_.starts_with(parent) && (parent.size() == 1 || chain_path_[parent.size()] == '/')) {
+        chain_.resize(parent.size() == 1 ? 1 : 1 + static_cast<std::size_t>(std::count(parent.begin(), parent.end(), '/')));
+        chain_path_.resize(parent.size());
         return chain_.back();
     }
     chain_.resize(common_depth(chain_path_, parent) + 1);
