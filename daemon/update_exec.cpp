@@ -95,59 +95,31 @@ std::size_t Daemon::state_size_hint() const {
 
 std::string Daemon::state_path() const { return cfg_.rundir + "/" + std::string(kStateFile); }
 
-namespace {
-
-// The stream the ordinary way, into an open state file: its length, or the
-// reply that says why it could not be written.
-Expected<std::size_t, std::string> write_stream(int fd, const migration::State& st,
-                                                const migration::WriterOptions& opts, const std::string& path) {
-    auto bytes = migration::encode(st, opts);
-    if (!bytes) return unexpected("Dump error: " + bytes.error());
-    Result<> ok = write_all(fd, *bytes);
-    if (ok && ::ftruncate(fd, static_cast<off_t>(bytes->size())) < 0) ok = fail(errno);
-    if (!ok) return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
-    return bytes->size();
-}
-
-}  // namespace
-
 // The state file, or the reply that says why it could not be written. The
-// file comes readied and mapped from -f on (UpdatePrep): the stream is
-// encoded into its pages; the ordinary way (a buffer, then write()) only
-// when that room is missing or too small.
+// buffer and the file come readied from -f on (UpdatePrep).
 Expected<std::string, std::string> Daemon::write_state_file() {
     auto t0 = Clock::now();
     migration::State st = export_state(lu_->start.version);
     auto t1 = Clock::now();
-    migration::WriterOptions opts{lu_->start.version};
-    std::string path = state_path();
-    std::size_t size = 0;
-    if (std::span<char> room = lu_->prep->room(); !room.empty()) {
-        auto enc = migration::encode_into(st, opts, room);
-        if (!enc) return unexpected("Dump error: " + enc.error());
-        if (enc->fits) size = enc->size;
-        else log::info("live update: the state outgrew the %zu bytes made ready for it", room.size());
-    }
+    auto bytes = migration::encode(st, migration::WriterOptions{lu_->start.version}, lu_->prep->take_buffer());
+    if (!bytes) return unexpected("Dump error: " + bytes.error());
     auto t2 = Clock::now();
-    int fd = lu_->prep->take_file(size);
+    std::string path = state_path();
+    int fd = lu_->prep->take_file();
     if (fd < 0) fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return unexpected(std::string("Dump state open error: ") + path + ": " + std::strerror(errno));
-    Expected<std::size_t, std::string> written = size;
-    if (::fchmod(fd, 0600) < 0)
-        written = unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(errno));
-    else if (size == 0)
-        written = write_stream(fd, st, opts, path);
+    Result<> ok = ::fchmod(fd, 0600) < 0 ? fail(errno) : write_all(fd, *bytes);
+    if (ok && ::ftruncate(fd, static_cast<off_t>(bytes->size())) < 0) ok = fail(errno);
     ::close(fd);
-    if (!written) {
+    if (!ok) {
         ::unlink(path.c_str());
-        return unexpected(written.error());
+        return unexpected(std::string("Dump write error: ") + path + ": " + std::strerror(ok.error().code));
     }
     log::info("live update: state written to %s (%zu bytes, stream version %u) in %.1f ms "
-              "(collect %.1f, encode %.1f, %s %.1f)",
-              path.c_str(), *written, lu_->start.version, ms_since(t0),
+              "(collect %.1f, encode %.1f, write %.1f)",
+              path.c_str(), bytes->size(), lu_->start.version, ms_since(t0),
               std::chrono::duration<double, std::milli>(t1 - t0).count(),
-              std::chrono::duration<double, std::milli>(t2 - t1).count(), size ? "in place, close" : "write",
-              ms_since(t2));
+              std::chrono::duration<double, std::milli>(t2 - t1).count(), ms_since(t2));
     return path;
 }
 

@@ -13,7 +13,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -121,15 +120,6 @@ struct State {
 // spares the encoding both costs.
 Expected<std::string, std::string> encode(const State& state, const WriterOptions& opts = {},
                                           std::string buffer = {});
-
-// The same into memory the caller lends (a live update's mapping of the
-// state file: the stream is then never copied). `fits` false: the stream
-// needs more than `room` (nothing usable was written); else its length.
-struct Encoded {
-    std::size_t size = 0;
-    bool fits = true;
-};
-Expected<Encoded, std::string> encode_into(const State& state, const WriterOptions& opts, std::span<char> room);
 
 // The state in `stream`. `priv` owns "/" and the special nodes until the
 // stream says otherwise.

@@ -198,8 +198,10 @@ void add_domain(Writer& w, const Domain& d) {
     w.add(XsDomain{d.id, view});
 }
 
-// Everything but END; why it cannot be written, if it cannot.
-Expected<void, std::string> add_state(Writer& w, const State& s) {
+}  // namespace
+
+Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::string buffer) {
+    Writer w(opts, std::move(buffer));
     add_global(w, s);
     std::uint32_t id = 0;
     for (const Connection& c : s.connections)
@@ -215,23 +217,7 @@ Expected<void, std::string> add_state(Writer& w, const State& s) {
     }
     for (const Domain& d : s.domains) add_domain(w, d);
     if (!w.error().empty()) return unexpected(w.error());
-    return {};
-}
-
-}  // namespace
-
-Expected<std::string, std::string> encode(const State& s, const WriterOptions& opts, std::string buffer) {
-    Writer w(opts, std::move(buffer));
-    return add_state(w, s).map([&] { return w.finish(); });
-}
-
-Expected<Encoded, std::string> encode_into(const State& s, const WriterOptions& opts, std::span<char> room) {
-    Writer w(opts, room);
-    auto ok = add_state(w, s);
-    std::size_t size = ok ? w.finish_in_place() : 0;
-    if (w.out_of_room() || (ok && size == 0)) return Encoded{0, false};
-    if (!ok) return unexpected(ok.error());
-    return Encoded{size, true};
+    return w.finish();
 }
 
 }  // namespace xs::migration

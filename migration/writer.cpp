@@ -103,25 +103,15 @@ void put_names(Put& w, std::span<const V> values) {
 }  // namespace
 
 Writer::Writer(WriterOptions opts, std::string buffer) : opts_(opts), out_(std::move(buffer)) {
+    big_ = opts.order == ByteOrder::kBig || (opts.order == ByteOrder::kNative && bytes::kHostBig);
+    if (opts.version != kVersion1 && opts.version != kVersion2)
+        refuse("stream header", "version " + std::to_string(opts.version) + " is not supported");
+    out_.clear();
     out_.reserve(4096);
-    start();
-}
-
-Writer::Writer(WriterOptions opts, std::span<char> room) : opts_(opts), out_(room) { start(); }
-
-void Writer::start() {
-    big_ = opts_.order == ByteOrder::kBig || (opts_.order == ByteOrder::kNative && bytes::kHostBig);
-    if (opts_.version != kVersion1 && opts_.version != kVersion2)
-        refuse("stream header", "version " + std::to_string(opts_.version) + " is not supported");
-    char* h = out_.extend(16);
-    if (!h) {
-        out_of_room_ = true;
-        refuse("stream header", "no room");
-        return;
-    }
-    std::memcpy(h, "xenstore", 8);
-    bytes::store(h + 8, opts_.version, true);  // the header is big-endian
-    bytes::store(h + 12, std::uint32_t{big_ ? 1u : 0u}, true);
+    out_.resize(16);
+    std::memcpy(out_.data(), "xenstore", 8);
+    bytes::store(out_.data() + 8, opts.version, true);  // the header is big-endian
+    bytes::store(out_.data() + 12, std::uint32_t{big_ ? 1u : 0u}, true);
 }
 
 bool Writer::refuse(std::string_view record, std::string_view why) {
@@ -138,22 +128,23 @@ char* Writer::open(RecordType type, std::uint64_t body, Fill fill) {
         return nullptr;
     }
     std::uint64_t padded = bytes::align8(body);
-    // Lent memory that is full takes nothing more, not even a smaller record.
-    char* p = out_of_room_ ? nullptr : out_.extend(8 + padded);
-    if (!p) {
-        out_of_room_ = true;
-        refuse(type_name(static_cast<std::uint32_t>(type)), "no room left in the lent memory");
-        return nullptr;
-    }
-    if (fill == Fill::kZero || padded < 8) {
-        std::memset(p + 8, 0, padded);
-    } else {
-        // The padding (under 8 bytes) lies in the last 8, which the caller
-        // then overwrites up to the padding: one store, not a memset call
-        // per record.
-        constexpr std::uint64_t kZero8 = 0;
-        std::memcpy(p + padded, &kZero8, 8);
-    }
+    std::size_t at = out_.size();
+    std::size_t size = at + 8 + padded;
+    // The size is ours, not the callback's second argument: libstdc++ 12
+    // passes the grown capacity there when it reallocates.
+    out_.resize_and_overwrite(size, [&](char* d, std::size_t) {
+        if (fill == Fill::kZero || padded < 8) {
+            std::memset(d + at + 8, 0, padded);
+        } else {
+            // The padding (under 8 bytes) lies in the last 8, which the
+            // caller then overwrites up to the padding: one store, not a
+            // memset call per record.
+            constexpr std::uint64_t kZero8 = 0;
+            std::memcpy(d + size - 8, &kZero8, 8);
+        }
+        return size;
+    });
+    char* p = out_.data() + at;
     bytes::store(p, static_cast<std::uint32_t>(type), big_);
     bytes::store(p + 4, static_cast<std::uint32_t>(opts_.layout == Layout::kDesign ? body : padded), big_);
     return p + 8;
@@ -161,12 +152,9 @@ char* Writer::open(RecordType type, std::uint64_t body, Fill fill) {
 
 std::string Writer::finish() {
     open(RecordType::End, 0);
-    return out_.take();
-}
-
-std::size_t Writer::finish_in_place() {
-    if (!open(RecordType::End, 0)) return 0;
-    return out_.size();
+    std::string s = std::move(out_);
+    out_.clear();
+    return s;
 }
 
 bool Writer::add(const Record& r) {
@@ -176,12 +164,10 @@ bool Writer::add(const Record& r) {
 // ---- Xen's records ----
 
 // Records whose fields bound their size (GLOBAL_DATA, WATCH_DATA,
-// TRANSACTION_DATA, NODE_DATA) are far below the 4 GiB open() refuses; lent
-// memory can still be full.
+// TRANSACTION_DATA, NODE_DATA) are far below the 4 GiB open() refuses.
 
 bool Writer::add(const GlobalData& r) {
     char* p = open(RecordType::GlobalData, 8);
-    if (p == nullptr) return false;
     Put(p, big_).num(r.socket_fd).num(r.evtchn_fd);
     return true;
 }
@@ -220,7 +206,6 @@ bool Writer::add(const WatchData& r) {
     std::uint64_t fixed = extended ? 12 : 8;
     char* p = open(extended ? RecordType::WatchDataExtended : RecordType::WatchData,
                    fixed + r.path.size() + 1 + r.token.size() + 1);
-    if (p == nullptr) return false;
     Put w(p, big_);
     w.num(r.conn_id)
         .num(static_cast<std::uint16_t>(r.path.size() + 1))
@@ -232,9 +217,7 @@ bool Writer::add(const WatchData& r) {
 
 bool Writer::add(const TransactionData& r) {
     if (opts_.version < kVersion2) return true;  // version 1 carries no transactions
-    char* p = open(RecordType::TransactionData, 8);
-    if (p == nullptr) return false;
-    Put(p, big_).num(r.conn_id).num(r.tx_id);
+    Put(open(RecordType::TransactionData, 8), big_).num(r.conn_id).num(r.tx_id);
     return true;
 }
 
@@ -245,9 +228,7 @@ bool Writer::add(const NodeData& r) {
     if (r.value.size() > kMaxU16) return refuse(kName, "value is longer than 65535 bytes");
     if (auto why = perms_issue(r.perms)) return refuse(kName, std::string("permissions ") + why);
     std::uint64_t body = 16 + 4 * r.perms.size() + r.path.size() + 1 + r.value.size();
-    char* p = open(RecordType::NodeData, body, Fill::kPaddingOnly);
-    if (p == nullptr) return false;
-    Put w(p, big_);
+    Put w(open(RecordType::NodeData, body, Fill::kPaddingOnly), big_);
     w.num(r.conn_id)
         .num(r.tx_id)
         .num(static_cast<std::uint16_t>(r.path.size() + 1))

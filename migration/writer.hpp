@@ -21,10 +21,8 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 
-#include "migration/out_buffer.hpp"
 #include "migration/records.hpp"
 
 namespace xs::migration {
@@ -45,9 +43,6 @@ public:
     // cost of growing and of first touches). A version other than 1 or 2 is written as
     // given (our reader rejects it) and reported by error().
     explicit Writer(WriterOptions opts = {}, std::string buffer = {});
-    // Into memory the caller lends, which cannot grow: a record that would
-    // not fit is refused (out_of_room() then tells why error() is set).
-    Writer(WriterOptions opts, std::span<char> room);
 
     // True when the record was written or deliberately left out (version 1);
     // false when it breaks a limit of the format (see above).
@@ -68,7 +63,6 @@ public:
     const WriterOptions& options() const { return opts_; }
     bool big_endian() const { return big_; }
     std::size_t size() const { return out_.size(); }
-    bool out_of_room() const { return out_of_room_; }
     // Room for `bytes` more bytes. A caller streaming a big store should
     // reserve: growing the buffer costs more than encoding into it (copies,
     // and touching twice the memory; tests/migration/speed.cpp measures it).
@@ -77,20 +71,16 @@ public:
     const std::string& error() const { return error_; }
     // Appends END and hands the stream over; the writer is empty afterwards.
     std::string finish();
-    // Appends END in lent memory; the stream's length (0: out of room).
-    std::size_t finish_in_place();
 
 private:
     bool refuse(std::string_view record, std::string_view why);
     enum class Fill { kZero, kPaddingOnly };
     char* open(RecordType type, std::uint64_t body, Fill fill = Fill::kZero);
-    void start();
 
     WriterOptions opts_;
     bool big_ = false;
-    OutBuffer out_;
+    std::string out_;
     std::string error_;
-    bool out_of_room_ = false;
 };
 
 }  // namespace xs::migration

@@ -89,25 +89,6 @@ TEST_CASE("an update to a different binary, and back") {
     CHECK(outcome(g->write("data/y", "1")) == "OK");
 }
 
-// The state file is made ready, mapped, at -f, with room for the store as
-// it was then and some headroom; a store that grew past that before -s is
-// written the ordinary way, whole.
-TEST_CASE("a store that grew past the room made ready at -f is still carried whole") {
-    GuestHarness h;
-    auto a = h.connect();
-    REQUIRE(lu(*a, {"-f", xstored_bin()}) == "OK");
-    std::string value(2000, 'v');  // 3 MB: past the headroom (a quarter, and 1 MiB)
-    for (int i = 0; i < 1500; ++i) REQUIRE(outcome(h.dom0().write("/grown/n" + std::to_string(i), value)) == "OK");
-    auto before = dump_tree(h.dom0());
-    CHECK(lu(*a, {"-s"}) == "OK");
-    CHECK(h.daemon().stderr_text().find("the state outgrew the") != std::string::npos);
-    CHECK(dump_tree(h.dom0()) == before);
-    // The next update has room again: written in place.
-    update_with_xenstore_control(h.daemon());
-    CHECK(h.daemon().stderr_text().find("in place, close") != std::string::npos);
-    CHECK(dump_tree(h.dom0()) == before);
-}
-
 TEST_CASE("-c gives the new process a new command line") {
     GuestHarness h;
     auto& d = h.daemon();

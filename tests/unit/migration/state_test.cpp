@@ -282,45 +282,6 @@ TEST_CASE("random daemon states come back from the stream equal") {
     }
 }
 
-// A live update encodes straight into its state file's mapping: the same
-// bytes as encode(), or "does not fit" for any smaller room, never a stream
-// cut short that would look whole.
-TEST_CASE("encoding into lent memory gives encode()'s bytes, or says it does not fit") {
-    Rng rng(20261207);
-    for (int round = 0; round < 40; ++round) {
-        CAPTURE(round);
-        State in = random_state(rng);
-        for (std::uint32_t version : {kVersion1, kVersion2}) {
-            auto bytes = encode(in, WriterOptions{version});
-            if (!bytes) {  // version 1 cannot carry every state: the same refusal
-                std::string room(1 << 20, '\0');
-                auto into = encode_into(in, WriterOptions{version}, std::span<char>(room));
-                REQUIRE(!into);
-                CHECK(into.error() == bytes.error());
-                continue;
-            }
-            std::string room(bytes->size() + 64, '\x55');
-            auto into = encode_into(in, WriterOptions{version}, std::span<char>(room));
-            REQUIRE(into);
-            REQUIRE(into->fits);
-            REQUIRE(into->size == bytes->size());
-            CHECK(room.substr(0, into->size) == *bytes);
-            for (std::size_t cut : {std::size_t{0}, std::size_t{15}, std::size_t{16}, bytes->size() / 2,
-                                    bytes->size() - 8, bytes->size() - 1}) {
-                std::string small(cut, '\0');
-                auto short_room = encode_into(in, WriterOptions{version}, std::span<char>(small));
-                REQUIRE(short_room);
-                CHECK_MESSAGE(!short_room->fits, cut);
-            }
-            std::string exact(bytes->size(), '\0');
-            auto fitted = encode_into(in, WriterOptions{version}, std::span<char>(exact));
-            REQUIRE(fitted);
-            CHECK(fitted->fits);
-            CHECK(exact == *bytes);
-        }
-    }
-}
-
 TEST_CASE("a version-1 stream drops what that version cannot carry") {
     Rng rng(17);
     int carried = 0;
