@@ -101,8 +101,25 @@ TEST_CASE("CONTROL logfile names a new trace file, which then records requests")
 TEST_CASE("CONTROL memreport") {
     Harness h;
     auto& c = h.client();
+    for (int i = 0; i < 50; ++i) REQUIRE(outcome(c.write("/mem/n" + std::to_string(i), "v")) == "OK");
     std::string file = h.daemon().dir().file("memreport.txt");
     CHECK(value(c.control({"memreport", file})) == "OK");
+    std::ifstream in(file);
+    std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The store's count, where its bytes are, and what the system counts.
+    long long nodes = 0, heap = 0, rss = 0;
+    auto number_after = [&](const std::string& label, long long& out) {
+        auto at = report.find(label);
+        REQUIRE_MESSAGE(at != std::string::npos, label);
+        out = std::stoll(report.substr(at + label.size()));
+    };
+    number_after("\nnodes: ", nodes);
+    number_after("\nheap: ", heap);
+    number_after("\nprocess: ", rss);
+    CHECK(nodes >= 50 + 3);
+    CHECK(heap > 0);
+    CHECK(rss >= heap / 2);  // resident: at least what is in use, give or take pages not touched yet
+    CHECK(report.find("node pool: ") != std::string::npos);
     // Without a file and without a trace file: one reply (upstream: EINVAL).
     auto r = c.call(wire::kControl, "memreport\0"s);
     CHECK(r);
