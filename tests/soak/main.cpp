@@ -1,4 +1,4 @@
-// xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R]
+// xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R] [--guest-nice N]
 //             [--good-rate N] [--seed N]
 //
 // Starts a fake-Xen host and xstored ($XSTORED_BIN, with the fake libraries
@@ -6,6 +6,9 @@
 // with N guests (a third hostile) until the duration is over, and checks
 // the run's invariants (docs/security.md). Prints the figures; exits 1 if
 // any invariant broke.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +39,7 @@ constexpr std::size_t kFixedOverhead = 32u << 20;
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "xstore-soak: %s\nusage: xstore-soak [--duration S] [--guests N] [--unloaded S] "
-                 "[--latency-ratio R] [--good-rate N] [--seed N]\n",
+                 "[--latency-ratio R] [--good-rate N] [--seed N] [--guest-nice N]\n",
                  why);
     std::exit(2);
 }
@@ -55,6 +58,7 @@ Options parse(int argc, char** argv) {
         else if (a == "--latency-ratio") o.latency_ratio = v;
         else if (a == "--good-rate") o.good_rate = static_cast<unsigned>(v);
         else if (a == "--seed") o.seed = static_cast<std::uint64_t>(v);
+        else if (a == "--guest-nice") o.guest_nice = static_cast<int>(v);
         else usage(("unknown option " + a).c_str());
     }
     if (o.unloaded == 0) o.unloaded = std::min(60.0, o.duration / 6);
@@ -158,9 +162,20 @@ int main(int argc, char** argv) {
                                            std::chrono::duration<double>(opts.unloaded)), unloaded, ts_counts);
 
     std::vector<std::thread> guests;
-    for (unsigned i = 0; i < good; ++i) guests.emplace_back(good_guest, std::ref(run), static_cast<DomId>(kFirstGood + i));
+    // A thread's nice value is its own (threads it starts inherit it).
+    auto at_guest_nice = [nice = opts.guest_nice] {
+        if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+    };
+    for (unsigned i = 0; i < good; ++i)
+        guests.emplace_back([&run, at_guest_nice, i] {
+            at_guest_nice();
+            good_guest(run, static_cast<DomId>(kFirstGood + i));
+        });
     for (unsigned i = 0; i < hostile; ++i)
-        guests.emplace_back(hostile_guest, std::ref(run), static_cast<DomId>(kFirstHostile + i), opts.seed * 1000 + i);
+        guests.emplace_back([&run, at_guest_nice, i, seed = opts.seed] {
+            at_guest_nice();
+            hostile_guest(run, static_cast<DomId>(kFirstHostile + i), seed * 1000 + i);
+        });
     auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.duration));
     auto cpu_from = testing::cpu_time(run.daemon().pid());
     auto loaded_from = Clock::now();

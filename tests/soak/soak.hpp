@@ -32,6 +32,11 @@ struct Options {
     double latency_ratio = 0; // fail when loaded p99 > ratio x unloaded p99 (0: report only)
     unsigned good_rate = 20;  // requests per second of each well-behaved guest
     std::uint64_t seed = 1;
+    // Nice value of the guests' threads. On a Xen host guests run on their
+    // own CPUs and cost dom0 only the daemon's work; here they share two
+    // cores with the daemon and the toolstack, and a positive value keeps
+    // them from taking the CPU the toolstack's requests wait for.
+    int guest_nice = 0;
 };
 
 // Quotas as the daemon reports them (GET_QUOTA).
