@@ -333,6 +333,19 @@ Node** ChildMap::find_slot(std::string_view name) {
     return &l->items[pos];
 }
 
+Node** ChildMap::last_slot() {
+    if (!root_) return nullptr;
+    Block** b = &root_;
+    unshare(*b);
+    while (!(*b)->leaf) {
+        InnerBlock* in = as_inner(*b);
+        b = &in->kids[in->count - 1];
+        unshare(*b);
+    }
+    LeafBlock* l = as_leaf(*b);
+    return &l->items[l->count - 1];
+}
+
 void ChildMap::insert(Node* child) {
     if (!root_) {
         LeafBlock* l = alloc_leaf(1);

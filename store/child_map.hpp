@@ -55,6 +55,8 @@ public:
     void append(Node* child);
     // The last child in name order, or nullptr.
     const Node* last() const;
+    // Its slot, as find_slot() gives it (blocks on the way unshared).
+    Node** last_slot();
     // Removes child `name` and returns its reference, or nullptr.
     Node* erase(std::string_view name);
 

@@ -49,8 +49,10 @@ PermList* TreeLoader::shared_perms(std::span<const PermEntry> perms, const Node*
 Node* TreeLoader::walk_to(std::string_view parent) {
     // A stream is depth-first: most nodes are a sibling of the last one
     // (same parent) or the first child of the node just made.
+    made_parent_ = nullptr;
     if (parent == chain_path_) return chain_.back();
     if (made_ && parent == made_path_) {
+        made_parent_ = made_;
         chain_.push_back(made_);
         chain_path_.assign(parent);
         made_ = nullptr;
@@ -127,9 +129,12 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     }
     if (!parent->is_dir()) {
         // The first child makes the parent a directory (a new node): hang
-        // it where the old one was.
-        Node** pslot = chain_.size() == 1 ? &tree_.root_.raw()
-                                          : chain_[chain_.size() - 2]->dir_children().find_slot(parent->name());
+        // it where the old one was. A node the last put made is its own
+        // parent's last child.
+        Node* grand = chain_.size() == 1 ? nullptr : chain_[chain_.size() - 2];
+        Node** pslot = !grand ? &tree_.root_.raw()
+                       : parent == made_parent_ ? grand->dir_children().last_slot()
+                                                : grand->dir_children().find_slot(parent->name());
         edit::children_of(*pslot);
         chain_.back() = parent = *pslot;
     }
@@ -139,8 +144,10 @@ Result<> TreeLoader::put(std::string_view path, std::string_view value, std::spa
     parent->set_gen(++generation_);
     changes_.node(*child, path.size());
     changes_.add(parent->owner(), 0, static_cast<std::int64_t>(name.size() + 1));  // its name in the parent's record
-    made_ = child;
-    made_path_.assign(path);
+    if (in_order) {  // the walk's shortcut to it counts on its being the last child
+        made_ = child;
+        made_path_.assign(path);
+    }
     return {};
 }
 

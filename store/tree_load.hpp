@@ -52,10 +52,13 @@ private:
     // and that parent's path.
     std::vector<Node*> chain_;
     std::string chain_path_;
-    // The node the last put made (unshared, a child of chain_.back()) and
-    // its path: the next node is often its first child.
+    // The node the last put made (unshared, the last child of
+    // chain_.back()) and its path: the next node is often its first child.
     Node* made_ = nullptr;
     std::string made_path_;
+    // Set by the walk that went down to the node the last put made (the
+    // last child of its parent): the one put that follows needs no search.
+    Node* made_parent_ = nullptr;
     PermRef last_perms_;  // the last list made, reused by nodes that repeat it
     Tally changes_;
 };

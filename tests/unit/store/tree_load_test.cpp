@@ -206,3 +206,20 @@ TEST_CASE("the loader checks a name under a known parent as strictly as a whole 
     CHECK(l.loader.put("/e", "", owner(0)));      // back up to the root
     CHECK(contents(l.tree).size() == 3 + 6);
 }
+
+// A node made out of name order is not its parent's last child: its first
+// child must still find it where it is.
+TEST_CASE("the loader gives children to nodes made in and out of name order") {
+    Loaded l;
+    for (const char* p : {"/d", "/d/m", "/d/m/x", "/d/b", "/d/b/y", "/d/z", "/d/z/w", "/d/a", "/d/a/v", "/d/a/v/u"})
+        REQUIRE_MESSAGE(l.loader.put(p, p, owner(0)), p);
+    auto c = contents(l.tree);
+    for (const char* p : {"/d/m/x", "/d/b/y", "/d/z/w", "/d/a/v/u"}) {
+        REQUIRE_MESSAGE(c.count(p), p);
+        CHECK(c[p].starts_with(std::string(p) + "|"));  // its value, then its permissions
+    }
+    CHECK(c.size() == 3 + 10);
+    std::string problems;
+    CHECK(l.tree.check(problems));
+    CHECK(problems.empty());
+}
