@@ -219,6 +219,9 @@ std::string Daemon::memory_report() {
     s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
                      queued);
     s += log::format("domains known: %zu\n", domains_.all().size());
+    s += log::format("transaction snapshots: %llu bytes superseded since start, %llu rebases (transaction-pin %zu)\n",
+                     static_cast<unsigned long long>(store_.tree().superseded()),
+                     static_cast<unsigned long long>(tx_rebases_), cfg_.transaction_pin);
     // Where the bytes are: the node pool (nodes and child lists) and malloc
     // (everything else, the pool's slabs included).
     store::Pool::Stats pool = store::pool_stats();

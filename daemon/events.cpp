@@ -33,6 +33,7 @@ void Daemon::apply(const store::Effects& e, const Connection& source) {
     account(e.deltas);
     if (!e.changes.empty()) charge_write(source);
     for (const store::Change& ch : e.changes) fire(ch, &source);
+    unpin_transactions();
 }
 
 // A removal reports its deleted nodes children first and the removed root

@@ -108,6 +108,13 @@ constexpr std::array kOptions = {
                "... and this many changes at once (default 10)",
                "The changes a guest may make at once under --write-rate. Default 10.",
                true},
+    OptionSpec{0, "transaction-pin", kTransactionPin, A::Required, "BYTES", G::Daemon,
+               "old tree versions one transaction may keep alive (2621440)",
+               "When the committed tree has let go of more than BYTES of nodes an open transaction's "
+               "snapshot still holds, the transaction is rebased: its view becomes the committed tree with "
+               "its own changes made again, and its later reads see newer data. Its commit outcome does not "
+               "change. 0 disables. Default 2621440 (the memory quota).",
+               true},
     OptionSpec{'E', "entry-nb", 'E', A::Required, "N", G::Quota,
                "nodes per domain (default 1000)",
                "Quota nodes: nodes a domain may own. Default 1000.",

@@ -26,6 +26,7 @@ enum LongOnly : int {
     kWriteRate,
     kWriteBurst,
     kLiveUpdateStream,
+    kTransactionPin,
     kConfig,
 };
 

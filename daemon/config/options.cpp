@@ -232,6 +232,7 @@ void Parser::handle(int opt, const char* arg) {
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
     case kWriteRate: set_rate(cfg.write_rate, "--write-rate", arg); break;
     case kWriteBurst: set_count(cfg.write_burst, "--write-burst", arg); break;
+    case kTransactionPin: set_count(cfg.transaction_pin, "--transaction-pin", arg); break;
     case kLiveUpdateStream: set_stream_version(arg); break;
     default: error = "internal error: unhandled option"; break;
     }

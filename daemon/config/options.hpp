@@ -45,6 +45,9 @@ struct Config {
     // that changes nodes faster is not read until its credit recovers.
     unsigned write_rate = 200;                  // --write-rate: changes per second per guest, 0 = off
     std::size_t write_burst = 10;               // --write-burst
+    // Bytes of old tree versions one open transaction may keep alive before
+    // it is rebased onto the committed tree (0 = never).
+    std::size_t transaction_pin = quota::kDefaultMemory;  // --transaction-pin
     std::vector<std::string> argv;     // original argv (a live update without -c passes it on)
     std::vector<std::string> ignored;  // options accepted for compatibility that do nothing here
 };
