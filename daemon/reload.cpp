@@ -60,6 +60,7 @@ void Daemon::reload() {
     ch.note("watch-event timeout", cfg_.watch_event_timeout_s, f->watch_event_timeout_s);
     ch.note("socket-queue", cfg_.socket_queue_bytes, f->socket_queue_bytes);
     ch.note("event-queue", cfg_.event_queue, f->event_queue);
+    ch.note("event-queue-bytes", cfg_.event_queue_bytes, f->event_queue_bytes);
     ch.note("write-rate", cfg_.write_rate, f->write_rate);
     ch.note("write-burst", cfg_.write_burst, f->write_burst);
     ch.note("transaction-pin", cfg_.transaction_pin, f->transaction_pin);
@@ -71,6 +72,7 @@ void Daemon::reload() {
     cfg_.watch_event_timeout_s = f->watch_event_timeout_s;
     cfg_.socket_queue_bytes = f->socket_queue_bytes;
     cfg_.event_queue = f->event_queue;
+    cfg_.event_queue_bytes = f->event_queue_bytes;
     cfg_.write_rate = f->write_rate;
     cfg_.write_burst = f->write_burst;
     cfg_.transaction_pin = f->transaction_pin;

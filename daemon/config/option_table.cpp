@@ -99,6 +99,11 @@ constexpr std::array kOptions = {
                "Watch events that may wait for one connection; later ones are dropped (logged). "
                "Default 65536.",
                true},
+    OptionSpec{0, "event-queue-bytes", kEventQueueBytes, A::Required, "BYTES", G::Daemon,
+               "memory of the watch events waiting for one connection (16777216)",
+               "Memory the watch events waiting for one connection may take (each counts its bytes plus 128 "
+               "of bookkeeping); later ones are dropped (logged). Default 16777216.",
+               true},
     OptionSpec{0, "write-rate", kWriteRate, A::Required, "N", G::Daemon,
                "a guest's changes per second while transactions are open (200)",
                "While any transaction is open, a guest may change nodes N times per second; beyond that its "

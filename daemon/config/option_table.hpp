@@ -27,6 +27,7 @@ enum LongOnly : int {
     kWriteBurst,
     kLiveUpdateStream,
     kTransactionPin,
+    kEventQueueBytes,
     kConfig,
 };
 

@@ -230,6 +230,7 @@ void Parser::handle(int opt, const char* arg) {
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
     case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
+    case kEventQueueBytes: set_count(cfg.event_queue_bytes, "--event-queue-bytes", arg); break;
     case kWriteRate: set_rate(cfg.write_rate, "--write-rate", arg); break;
     case kWriteBurst: set_count(cfg.write_burst, "--write-burst", arg); break;
     case kTransactionPin: set_count(cfg.transaction_pin, "--transaction-pin", arg); break;
