@@ -77,7 +77,7 @@ void Daemon::deliver(const watch::Watch& w, std::string_view event_path, const s
     std::size_t len = shown.size() + w.token.size() + 2;
     if (len > wire::kPayloadMax) return;  // an event that cannot be sent is dropped
     if (c->out.events() >= cfg_.event_queue ||
-        (cfg_.event_queue_bytes && c->out.event_cost() + OutQueue::event_cost(len) > cfg_.event_queue_bytes)) {
+        c->out.event_cost() + OutQueue::event_cost(len) > cfg_.event_queue_bytes) {
         log::limited(limiter_, 0x100000000ull | c->id(), log::Level::Warning,
                      "watch events for connection %llu dropped: %zu are waiting (%zu bytes)",
                      static_cast<unsigned long long>(c->id()), c->out.events(), c->out.event_cost());
