@@ -137,15 +137,16 @@ Result<> Transaction::set_perms(const OpContext& ctx, std::string_view path, Per
     return change(ctx, Logged{Op::SetPerms, 0, ReadKind::Value, 0, 0, std::string(path), {}, std::move(perms)});
 }
 
-// `changed_` stays as it was: whether the commit has anything to replay
-// follows from what the client was told, not from the new view. The base
-// becomes an empty tree, so the commit never installs the view as it is.
+// Only the changes the client was told succeeded are made again: the view
+// shows what the client believes it did. `changed_` stays as it was, for
+// the same reason. The base becomes an empty tree, so the commit never
+// installs the view as it is.
 void Transaction::rebase(const Tree& current, const OpContext& ctx) {
     base_ = Tree();
     view_ = current;
     effects_ = Effects{};
     for (const Logged& l : log_) {
-        if (l.op == Op::Fetch) continue;
+        if (l.op == Op::Fetch || l.code != 0) continue;
         Result<Effects> r = run(view_, ctx, l);
         if (r) effects_.deltas.merge(r->deltas);
     }

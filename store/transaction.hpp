@@ -80,8 +80,9 @@ public:
     // view pins is at most what that has grown by since.
     std::uint64_t pin_mark() const { return pin_mark_; }
     // Let go of the old view: take `current` (the committed tree) and run
-    // the logged changes on it again (their outcome there does not matter:
-    // the commit replays the whole log). The commit replays from then on.
+    // the logged changes that succeeded on it again (their outcome there
+    // does not matter: the commit replays the whole log). The commit
+    // replays from then on.
     void rebase(const Tree& current, const OpContext& ctx);
     std::uint64_t rebases() const { return rebases_; }
     bool read_only() const { return !changed_; }

@@ -397,8 +397,11 @@ TEST_CASE("superseded bytes grow only while a snapshot shares what the tree repl
     CHECK(f.store.tree().superseded() == s1);
     // A removed subtree counts whole.
     auto t2 = f.begin();
-    REQUIRE(f.store.edit([&](Tree& tr) { return tr.rm(f.ctx(priv()), "/a"); }));
+    auto removed = f.store.edit([&](Tree& tr) { return tr.rm(f.ctx(priv()), "/a"); });
+    REQUIRE(removed);
+    f.track(removed);
     CHECK(f.store.tree().superseded() >= s1 + 100);
+    f.check_accounts();
 }
 
 TEST_CASE("a rebased transaction sees the committed tree plus its own changes") {
@@ -491,5 +494,27 @@ TEST_CASE("a continued transaction can be rebased and keeps its commit outcome")
     CHECK(read_in(cont, f, priv(), "/c") == "3");
     REQUIRE(f.commit(cont, priv()));
     CHECK(f.value("/b") == "2");
+    f.check_accounts();
+}
+
+TEST_CASE("a rebase makes again only the changes the client was told succeeded") {
+    Fixture f;
+    f.home(1);
+    Caller g{1, false, std::nullopt};
+    REQUIRE(f.write(priv(), "/locked", "x"));
+    auto t = f.begin();
+    CHECK(code(t->write(f.ctx(g), "/locked/mine", "1")) == EACCES);
+    REQUIRE(t->write(f.ctx(g), "/local/domain/1/ok", "1"));
+    // Now the guest could write there: the refused write must stay undone.
+    auto opened = f.store.edit([&](Tree& tr) {
+        return tr.set_perms(f.ctx(priv()), "/locked", make_perms({{0, kAccessNone, false}, {1, kAccessWrite, false}}));
+    });
+    REQUIRE(opened);
+    f.track(opened);
+    t->rebase(f.store.tree(), f.ctx(g));
+    CHECK(t->view().lookup("/locked/mine") == nullptr);
+    CHECK(t->view().lookup("/local/domain/1/ok") != nullptr);
+    // The EACCES it was given would now be a success: EAGAIN.
+    CHECK(code(f.commit(*t, g)) == EAGAIN);
     f.check_accounts();
 }
