@@ -269,7 +269,7 @@ private:
     Clock::time_point credit_wake_{};    // earliest end of a guest's write-rate debt, or zero
     std::size_t open_transactions_ = 0;  // in the whole daemon (the write-rate limit applies then)
     // Transactions are looked at again when the committed tree's superseded
-    // count reaches this (the smallest mark + --transaction-pin).
+    // count passes this (the smallest mark + --transaction-pin).
     std::uint64_t next_unpin_ = 0;
     std::uint64_t tx_rebases_ = 0;
     log::RateLimiter limiter_;

@@ -58,7 +58,7 @@ void Daemon::note_pin(const store::Transaction& t) {
 // least that transaction, so it costs one pass per rebase at most.
 void Daemon::unpin_transactions() {
     std::uint64_t now = store_.tree().superseded();
-    if (!cfg_.transaction_pin || now < next_unpin_) return;
+    if (!cfg_.transaction_pin || now <= next_unpin_) return;
     next_unpin_ = std::numeric_limits<std::uint64_t>::max();
     for (auto& [id, c] : conns_) {
         c->for_each_transaction([&](std::uint32_t, store::Transaction& t) {
