@@ -107,6 +107,8 @@ PinRun pinned_rounds(const std::string& pin) {
 
 }  // namespace
 
+// A sanitizer build sends every node to malloc and the pool counts
+// nothing: only the rebases and the outcomes are checked there.
 TEST_CASE("--transaction-pin: a guest's open transactions keep at most the bound of old versions alive") {
     SUBCASE("bounded at 64 KiB: rebased, node memory grows by about the bound, outcomes unchanged") {
         PinRun run = pinned_rounds("65536");
@@ -120,7 +122,7 @@ TEST_CASE("--transaction-pin: a guest's open transactions keep at most the bound
         PinRun run = pinned_rounds("0");
         CAPTURE(run.growth);
         CHECK(run.rebases == 0);
-        CHECK(run.growth > 7 * 200 * 1500);
+        if (!sanitized()) CHECK(run.growth > 7 * 200 * 1500);
     }
 }
 
