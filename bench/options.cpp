@@ -12,7 +12,7 @@ const std::vector<std::string>& workload_names() {
 }
 
 bool is_workload(const std::string& name) {
-    if (name == "guests" || name == "liveupdate" || name == "release") return true;
+    if (name == "guests" || name == "liveupdate" || name == "release" || name == "pin") return true;
     for (const auto& w : workload_names())
         if (w == name) return true;
     return false;
@@ -166,6 +166,9 @@ std::map<std::string, Setter> workload_setters() {
         {"rel-named", count_of(&Options::release, &ReleaseParams::named)},
         {"rel-rounds", count_of(&Options::release, &ReleaseParams::rounds)},
         {"rel-first-domid", count_of(&Options::release, &ReleaseParams::first_domid)},
+        {"pin-nodes", count_of(&Options::pin, &PinParams::nodes)},
+        {"pin-value-bytes", count_of(&Options::pin, &PinParams::value_bytes)},
+        {"pin-rounds", count_of(&Options::pin, &PinParams::rounds)},
         {"lu-nodes", count_of(&Options::liveupdate, &LiveUpdateParams::nodes)},
         {"lu-conns", count_of(&Options::liveupdate, &LiveUpdateParams::conns)},
         {"lu-guests", [](Options& o, const std::string& v) -> Checked<> {
@@ -244,6 +247,8 @@ Checked<> validate(const Options& o) {
         return failed("--rel-first-domid: the domains must lie in 1..32751");
     if (o.command == "release" && o.fakexen.empty() && !o.echo)
         return failed("release needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
+    if (o.pin.nodes == 0 || o.pin.rounds == 0) return failed("--pin-nodes and --pin-rounds must be at least 1");
+    if (o.pin.value_bytes > 4000) return failed("--pin-value-bytes is at most 4000");
     Checked<> r;
     for (auto [v, name] : {std::pair{o.ping.ops, "ops"}, {o.pipeline.keys, "keys"},
                            {o.bootstorm.toolstacks, "toolstacks"}, {o.bootstorm.domains, "domains"},
@@ -281,6 +286,8 @@ void apply_smoke(Options& o) {
     o.release.owned = 20;
     o.release.named = 4;
     o.release.rounds = 2;
+    o.pin.nodes = 100;
+    o.pin.rounds = 3;
     o.liveupdate.nodes = 300;
     o.liveupdate.conns = 4;
     o.liveupdate.watches = 8;
@@ -343,7 +350,8 @@ std::string usage() {
 
 Workloads: ping, pipeline, bootstorm, watch, bigstore, guests, all (every one in
 that order; guests only when --fakexen is given), liveupdate (only when
-named: it live-updates the daemon) and release (only when named; needs --fakexen).
+named: it live-updates the daemon), release (only when named; needs --fakexen)
+and pin (only when named).
 
 Common options:
   --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
@@ -374,6 +382,7 @@ liveupdate: --lu-nodes N (100000) --lu-conns N (100) --lu-guests N of them (half
             --lu-binary PATH (the daemon's own) --lu-version N (-v N on -s; none)
 release:    --rel-nodes N (1000000) --rel-owned N (100) --rel-named N (10)
             --rel-rounds N (5) --rel-first-domid DOMID (2000)
+pin:        --pin-nodes N (2000) --pin-value-bytes B (1500) --pin-rounds N (10)
 )";
 }
 

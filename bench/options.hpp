@@ -73,6 +73,13 @@ struct ReleaseParams {
     std::uint64_t first_domid = 2000;
 };
 
+// Workload 9: transactions held open while a subtree is rewritten.
+struct PinParams {
+    std::uint64_t nodes = 2000;        // the subtree's nodes
+    std::uint64_t value_bytes = 1500;  // each node's value
+    std::uint64_t rounds = 10;         // a transaction started, then every node rewritten
+};
+
 // Live update under load (never part of `all`: it replaces the daemon's
 // program). Guests: nullopt means half the connections with a fake-Xen
 // host, none without.
@@ -112,6 +119,7 @@ struct Options {
     GuestsParams guests;
     LiveUpdateParams liveupdate;
     ReleaseParams release;
+    PinParams pin;
 };
 
 // The workload names in the order `all` runs them (`all` adds "guests"

@@ -53,6 +53,10 @@ public:
     void for_each_transaction(F&& fn) const {
         for (const auto& [id, t] : txs_) fn(id, *t);
     }
+    template <class F>
+    void for_each_transaction(F&& fn) {
+        for (auto& [id, t] : txs_) fn(id, *t);
+    }
     std::uint32_t last_transaction_id() const { return last_tx_; }
     void restore_transaction(std::uint32_t id, std::unique_ptr<store::Transaction> t, Clock::time_point now) {
         if (txs_.empty()) transactions_since = now;

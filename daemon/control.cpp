@@ -229,18 +229,22 @@ std::string Daemon::memory_report() {
         nodes += d.usage[quota::Item::Nodes];
         bytes += d.node_bytes;
     }
-    std::size_t queued = 0, txs = 0;
+    std::size_t queued = 0, queued_cost = 0, txs = 0;
     for (const auto& [id, c] : conns_) {
         queued += c->out.bytes();
+        queued_cost += c->out.cost();
         txs += c->transactions();
     }
     std::string s = "xstored memory report\n";
     s += log::format("nodes: %lld (%lld bytes of records and paths)\n", static_cast<long long>(nodes),
                      static_cast<long long>(bytes));
     s += log::format("watches: %zu\n", watches_.total());
-    s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes\n", conns_.size(), txs,
-                     queued);
+    s += log::format("connections: %zu, open transactions: %zu, queued output: %zu bytes (%zu with bookkeeping)\n",
+                     conns_.size(), txs, queued, queued_cost);
     s += log::format("domains known: %zu\n", domains_.all().size());
+    s += log::format("transaction snapshots: %llu bytes superseded since start, %llu rebases (transaction-pin %zu)\n",
+                     static_cast<unsigned long long>(store_.tree().superseded()),
+                     static_cast<unsigned long long>(tx_rebases_), cfg_.transaction_pin);
     // Where the bytes are: the node pool (nodes and child lists) and malloc
     // (everything else, the pool's slabs included).
     store::Pool::Stats pool = store::pool_stats();

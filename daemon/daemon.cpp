@@ -237,7 +237,7 @@ void Daemon::update_flow(Connection& c) {
         else paused_.push_back(c.id());
     } else if (c.input_paused && !blocked) {
         if (c.kind() == Connection::Kind::Socket) {
-            if (c.out.bytes() > cfg_.socket_queue_bytes / 2) return;
+            if (c.out.cost() > cfg_.socket_queue_bytes / 2) return;
             c.input_paused = false;
             loop_.set_reading(c.id(), true);
             process_input(c);

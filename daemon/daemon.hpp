@@ -120,6 +120,9 @@ private:
 
     // ---- watches (events.cpp) ----
     void apply(const store::Effects& e, const Connection& source);
+    // Rebase the transactions whose snapshots keep too much alive (handle_tx.cpp).
+    void unpin_transactions();
+    void note_pin(const store::Transaction& t);
     void fire(const store::Change& ch, const Connection* source);
     void deliver(const watch::Watch& w, std::string_view event_path, const store::PermList* before,
                  const store::PermList* after, const store::PermList* parent, const Connection* source);
@@ -265,6 +268,10 @@ private:
     Clock::time_point next_deadline_{};  // earliest watch-event deadline, or zero
     Clock::time_point credit_wake_{};    // earliest end of a guest's write-rate debt, or zero
     std::size_t open_transactions_ = 0;  // in the whole daemon (the write-rate limit applies then)
+    // Transactions are looked at again when the committed tree's superseded
+    // count passes this (the smallest mark + --transaction-pin).
+    std::uint64_t next_unpin_ = 0;
+    std::uint64_t tx_rebases_ = 0;
     log::RateLimiter limiter_;
     std::optional<LiveUpdateSession> lu_;
     int listener_fd_ = -1;

@@ -101,6 +101,7 @@ void Daemon::destroy_domain(DomId domid) {
     store::Effects e = store_.remove_domain(domid, cfg_.keep_orphans);
     account(e.deltas);
     for (const store::Change& ch : e.changes) fire(ch, nullptr);
+    unpin_transactions();
     domains_.erase(domid);
     quotas_.forget(domid);
     if (was_introduced) {

@@ -33,6 +33,7 @@ void Daemon::apply(const store::Effects& e, const Connection& source) {
     account(e.deltas);
     if (!e.changes.empty()) charge_write(source);
     for (const store::Change& ch : e.changes) fire(ch, &source);
+    unpin_transactions();
 }
 
 // A removal reports its deleted nodes children first and the removed root
@@ -75,10 +76,11 @@ void Daemon::deliver(const watch::Watch& w, std::string_view event_path, const s
     std::string_view shown = watch::reported_path(w, event_path);
     std::size_t len = shown.size() + w.token.size() + 2;
     if (len > wire::kPayloadMax) return;  // an event that cannot be sent is dropped
-    if (c->out.events() >= cfg_.event_queue) {
+    if (c->out.events() >= cfg_.event_queue ||
+        c->out.event_cost() + OutQueue::event_cost(len) > cfg_.event_queue_bytes) {
         log::limited(limiter_, 0x100000000ull | c->id(), log::Level::Warning,
-                     "watch events for connection %llu dropped: %zu are waiting",
-                     static_cast<unsigned long long>(c->id()), c->out.events());
+                     "watch events for connection %llu dropped: %zu are waiting (%zu bytes)",
+                     static_cast<unsigned long long>(c->id()), c->out.events(), c->out.event_cost());
         return;
     }
     // A guest's queued events count against its memory quota; one that

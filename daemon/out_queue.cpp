@@ -32,6 +32,7 @@ void OutQueue::restore(std::string bytes, bool reply, DomId source, std::chrono:
     m.bytes = std::move(bytes);
     bytes_ += m.bytes.size();
     if (reply) ++replies_;
+    else event_bytes_ += m.bytes.size();
     q_.push_back(std::move(m));
 }
 
@@ -54,6 +55,7 @@ bool OutQueue::push_event(std::string_view payload, std::chrono::steady_clock::t
     m.source = source;
     wire::append_message(m.bytes, wire::Header{wire::kWatchEvent, 0, 0, 0}, payload);
     bytes_ += m.bytes.size();
+    event_bytes_ += m.bytes.size();
     keys_.insert(key);
     q_.push_back(std::move(m));
     return true;
@@ -84,6 +86,7 @@ void OutQueue::forget(const OutMsg& m) {
     if (m.reply) {
         --replies_;
     } else {
+        event_bytes_ -= m.bytes.size();
         auto it = keys_.find(m.event_key);
         if (it != keys_.end()) keys_.erase(it);
     }

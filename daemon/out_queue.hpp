@@ -29,6 +29,12 @@ struct OutMsg {
 
 class OutQueue {
 public:
+    // What a queued message costs beyond its bytes: its OutMsg in the deque,
+    // the heap block header and rounding of its buffer, and (events) its
+    // entry in the de-duplication set. Rounded up so that cost() is an
+    // upper bound of the queue's memory.
+    static constexpr std::size_t kMessageOverhead = 128;
+
     void push_reply(const wire::Header& req, std::uint32_t type, std::string_view payload);
     // Watch event `payload` ("path\0token\0"). False (nothing queued) when an
     // identical event is already waiting unsent; events for "@..." names are
@@ -40,6 +46,14 @@ public:
     std::size_t bytes() const { return bytes_; }
     std::size_t replies() const { return replies_; }
     std::size_t events() const { return q_.size() - replies_; }
+    // Memory the queue holds (bytes plus kMessageOverhead per message), and
+    // the part of it that is watch events: what the queue bounds compare.
+    std::size_t cost() const { return bytes_ + q_.size() * kMessageOverhead; }
+    std::size_t event_cost() const { return event_bytes_ + events() * kMessageOverhead; }
+    // What queuing an event with this payload length would add.
+    static std::size_t event_cost(std::size_t payload_len) {
+        return wire::kHeaderSize + payload_len + kMessageOverhead;
+    }
 
     // Fill `iov` with up to `max` unsent spans, oldest first; returns the count.
     std::size_t gather(iovec* iov, std::size_t max) const;
@@ -94,7 +108,7 @@ public:
         for (auto& m : q_) dropped(m);
         q_.clear();
         keys_.clear();
-        bytes_ = replies_ = head_off_ = 0;
+        bytes_ = replies_ = head_off_ = event_bytes_ = 0;
     }
 
 private:
@@ -104,6 +118,7 @@ private:
     std::deque<OutMsg> q_;
     std::unordered_multiset<std::uint64_t> keys_;  // pending event keys, for de-duplication
     std::size_t bytes_ = 0;
+    std::size_t event_bytes_ = 0;  // of bytes_, in watch events
     std::size_t replies_ = 0;
     std::size_t head_off_ = 0;
 };

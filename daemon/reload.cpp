@@ -60,8 +60,10 @@ void Daemon::reload() {
     ch.note("watch-event timeout", cfg_.watch_event_timeout_s, f->watch_event_timeout_s);
     ch.note("socket-queue", cfg_.socket_queue_bytes, f->socket_queue_bytes);
     ch.note("event-queue", cfg_.event_queue, f->event_queue);
+    ch.note("event-queue-bytes", cfg_.event_queue_bytes, f->event_queue_bytes);
     ch.note("write-rate", cfg_.write_rate, f->write_rate);
     ch.note("write-burst", cfg_.write_burst, f->write_burst);
+    ch.note("transaction-pin", cfg_.transaction_pin, f->transaction_pin);
     ch.note("live-update-stream", lu_stream_version_, f->live_update_stream);
     if (cfg_.write_rate != f->write_rate || cfg_.write_burst != f->write_burst)
         for (auto& [id, d] : domains_.all()) d.credit.configure(f->write_rate, static_cast<double>(f->write_burst));
@@ -70,8 +72,11 @@ void Daemon::reload() {
     cfg_.watch_event_timeout_s = f->watch_event_timeout_s;
     cfg_.socket_queue_bytes = f->socket_queue_bytes;
     cfg_.event_queue = f->event_queue;
+    cfg_.event_queue_bytes = f->event_queue_bytes;
     cfg_.write_rate = f->write_rate;
     cfg_.write_burst = f->write_burst;
+    cfg_.transaction_pin = f->transaction_pin;
+    next_unpin_ = 0;  // check every transaction against the new value
     lu_stream_version_ = f->live_update_stream;
     log::set_level(cfg_.verbose ? log::Level::Debug : log::Level::Info);
     log::info("SIGHUP: settings read from %s: %s", cfg_.config_file.c_str(),

@@ -18,7 +18,7 @@ constexpr int kRingReadsPerTurn = 8;
 // replies/events outstanding or too much memory (privileged domains: only
 // the queue bound every connection has).
 bool Daemon::input_blocked(const Connection& c) {
-    if (c.out.bytes() > cfg_.socket_queue_bytes) return true;
+    if (c.out.cost() > cfg_.socket_queue_bytes) return true;
     if (exempt(c) || c.kind() != Connection::Kind::Ring) return false;
     Domain& d = domains_.get(c.domid());
     const quota::Usage& u = d.usage;

@@ -121,7 +121,10 @@ void Daemon::restore_connection(migration::Connection& mc, const migration::Stat
     }
     std::uint32_t node_limit = exempt(c) ? 0 : limit(c, quota::Item::TransactionNodes);
     for (migration::Transaction& t : mc.transactions)
-        c.restore_transaction(t.id, std::make_unique<store::Transaction>(std::move(t.image), node_limit), loop_.now());
+        c.restore_transaction(
+            t.id,
+            std::make_unique<store::Transaction>(std::move(t.image), node_limit, store_.tree().superseded()),
+            loop_.now());
     c.set_last_transaction_id(std::max(c.last_transaction_id(), mc.last_tx_id));
 }
 
@@ -156,6 +159,7 @@ void Daemon::recount_usage(const store::Deltas& tree_tally) {
     }
     account(tree_tally);
     open_transactions_ = 0;
+    next_unpin_ = 0;
     for (auto& [id, c] : conns_) {
         open_transactions_ += c->transactions();
         c->out.for_each([&](const OutMsg& m, std::size_t) {

@@ -33,7 +33,10 @@ bool Store::check_index(std::string& problems) {
 }
 
 void Store::install(Tree t) {
+    // The count only grows: transactions compare against their marks.
+    std::uint64_t superseded = tree_.superseded();
     tree_ = std::move(t);
+    tree_.note_superseded(superseded);
     index_.rebuild(tree_);
 }
 

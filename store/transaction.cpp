@@ -42,12 +42,16 @@ std::uint64_t reply_digest(const Node& n, ReadKind kind) {
 }
 
 Transaction::Transaction(const Tree& base, std::uint32_t node_limit)
-    : base_(base), view_(base), node_limit_(node_limit) {}
+    : base_(base), view_(base), node_limit_(node_limit), pin_mark_(base.superseded()) {}
 
 // The touched set and the bookkeeping bytes follow from the log, counted
 // as the requests counted them when they ran.
-Transaction::Transaction(Image image, std::uint32_t node_limit)
-    : view_(std::move(image.view)), node_limit_(node_limit), failure_(image.failure), changed_(image.changed) {
+Transaction::Transaction(Image image, std::uint32_t node_limit, std::uint64_t pin_mark)
+    : view_(std::move(image.view)),
+      node_limit_(node_limit),
+      pin_mark_(pin_mark),
+      failure_(image.failure),
+      changed_(image.changed) {
     effects_.deltas = std::move(image.deltas);
     // Accepted under the limit in force then: not checked again.
     for (Logged& l : image.log) {
@@ -131,6 +135,23 @@ Result<> Transaction::rm(const OpContext& ctx, std::string_view path) {
 
 Result<> Transaction::set_perms(const OpContext& ctx, std::string_view path, PermRef perms) {
     return change(ctx, Logged{Op::SetPerms, 0, ReadKind::Value, 0, 0, std::string(path), {}, std::move(perms)});
+}
+
+// Only the changes the client was told succeeded are made again: the view
+// shows what the client believes it did. `changed_` stays as it was, for
+// the same reason. The base becomes an empty tree, so the commit never
+// installs the view as it is.
+void Transaction::rebase(const Tree& current, const OpContext& ctx) {
+    base_ = Tree();
+    view_ = current;
+    effects_ = Effects{};
+    for (const Logged& l : log_) {
+        if (l.op == Op::Fetch || l.code != 0) continue;
+        Result<Effects> r = run(view_, ctx, l);
+        if (r) effects_.deltas.merge(r->deltas);
+    }
+    pin_mark_ = current.superseded();
+    ++rebases_;
 }
 
 Result<Effects> Transaction::replay(Tree& target, const OpContext& ctx) const {

@@ -9,6 +9,12 @@
 // included) onto a snapshot of the live tree and compares each reply with
 // the one the client got. Read-only transactions always commit; when nothing
 // was committed since the start, the view itself is installed.
+//
+// Old versions: the snapshot keeps alive what the committed tree replaced
+// since (Tree::superseded). When that grows past a limit the daemon rebases
+// the transaction: its view becomes the committed tree with its own changes
+// run again on it, and the old snapshot goes. The commit still replays the
+// log, so its outcome is the same; reads after a rebase see newer data.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +61,9 @@ public:
 
     // `node_limit`: distinct paths it may touch (transaction-nodes); 0 = unlimited.
     Transaction(const Tree& base, std::uint32_t node_limit);
-    // A transaction continued from an image (live update).
-    Transaction(Image image, std::uint32_t node_limit);
+    // A transaction continued from an image (live update); `pin_mark` as
+    // for rebase().
+    Transaction(Image image, std::uint32_t node_limit, std::uint64_t pin_mark = 0);
     Image image() const { return Image{view_, log_, effects_.deltas, failure_, changed_}; }
 
     // The requests, run against the private view and logged. Effects of
@@ -69,6 +76,15 @@ public:
 
     const Tree& view() const { return view_; }
     const Tree& base() const { return base_; }
+    // The committed tree's superseded() when its view was taken: what the
+    // view pins is at most what that has grown by since.
+    std::uint64_t pin_mark() const { return pin_mark_; }
+    // Let go of the old view: take `current` (the committed tree) and run
+    // the logged changes that succeeded on it again (their outcome there
+    // does not matter: the commit replays the whole log). The commit
+    // replays from then on.
+    void rebase(const Tree& current, const OpContext& ctx);
+    std::uint64_t rebases() const { return rebases_; }
     bool read_only() const { return !changed_; }
     // A transaction that hit a quota or its node limit can only fail.
     int failure() const { return failure_; }
@@ -99,6 +115,8 @@ private:
     std::vector<Logged> log_;
     Effects effects_;
     std::size_t memory_ = 0;
+    std::uint64_t pin_mark_ = 0;
+    std::uint64_t rebases_ = 0;
     int failure_ = 0;
     bool changed_ = false;
 };

@@ -125,6 +125,13 @@ Result<const Node*> Tree::fetch(const OpContext& ctx, std::string_view path, std
     return r.node;
 }
 
+// A shared node stays with its other holders when copied here: what a
+// snapshot keeps alive grows by its size.
+void Tree::unshare_counted(Node*& n, std::size_t path_len) {
+    if (n->refs > 1) superseded_ += static_cast<std::uint64_t>(charged_bytes(*n, path_len));
+    unshare(n);
+}
+
 Node** Tree::mutable_slot(std::string_view path) {
     Node** slot;
     if (path == kIntroduceDomain) {
@@ -134,16 +141,18 @@ Node** Tree::mutable_slot(std::string_view path) {
     } else {
         // Every node on the way is unshared before its child map changes.
         slot = &root_.raw();
-        unshare(*slot);
+        std::size_t len = 1;
+        unshare_counted(*slot, len);
         Components c(path);
         std::string_view comp;
         while (c.next(comp)) {
             slot = child_slot(*slot, comp);
-            unshare(*slot);
+            len = child_path_len(len, comp.size());
+            unshare_counted(*slot, len);
         }
         return slot;
     }
-    unshare(*slot);
+    unshare_counted(*slot, path.size());
     return slot;
 }
 
@@ -152,7 +161,8 @@ Node** Tree::mutable_slot(std::string_view path) {
 // path may then have been unshared, which changes no content).
 Node** Tree::mutable_existing(std::string_view path, const Node** parent) {
     Node** slot = &root_.raw();
-    unshare(*slot);
+    std::size_t len = 1;
+    unshare_counted(*slot, len);
     const Node* up = nullptr;
     Components c(path);
     std::string_view comp;
@@ -161,7 +171,8 @@ Node** Tree::mutable_existing(std::string_view path, const Node** parent) {
         if (!next) return nullptr;
         up = *slot;
         slot = next;
-        unshare(*slot);
+        len = child_path_len(len, comp.size());
+        unshare_counted(*slot, len);
     }
     *parent = up;
     return slot;
@@ -271,7 +282,12 @@ Effects Tree::remove_subtree(std::string_view path, std::uint64_t& generation) {
     (*pslot)->set_gen(++generation);
     Effects e;
     e.deltas.add((*pslot)->owner(), 0, -static_cast<std::int64_t>(name.size() + 1));
-    account_subtree(removed.get(), path.size(), e.deltas, -1);
+    // Nodes beneath may be shared with a snapshot even when the top is not:
+    // the whole subtree counts as superseded.
+    Deltas gone;
+    account_subtree(removed.get(), path.size(), gone, -1);
+    for (const OwnerDelta& d : gone.items()) superseded_ += static_cast<std::uint64_t>(-d.bytes);
+    e.deltas.merge(gone);
     PermRef before = share_perms(removed.get());
     e.changes.push_back(Change{std::string(path), before, PermRef(), share_perms(*pslot), std::move(removed), {}, 0});
     return e;

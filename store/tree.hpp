@@ -86,6 +86,13 @@ public:
     // Structural check of every node and child map; appends problems.
     bool check(std::string& problems) const;
 
+    // Bytes this tree has let go of while something else (a transaction's
+    // snapshot) still held them: nodes copied because they were shared,
+    // and removed subtrees, as record bytes plus path. Only grows; a
+    // snapshot pins at most what it grew by since the snapshot was taken.
+    std::uint64_t superseded() const { return superseded_; }
+    void note_superseded(std::uint64_t bytes) { superseded_ += bytes; }
+
 private:
     friend class TreeLoader;
     struct Resolved {
@@ -100,10 +107,13 @@ private:
     Result<Effects> create(const OpContext& ctx, std::string_view path, std::string_view value,
                            const Resolved& r);
     Effects remove_subtree(std::string_view path, std::uint64_t& generation);
+    // edit::unshare, counting a copy as superseded bytes.
+    void unshare_counted(Node*& n, std::size_t path_len);
 
     NodeRef root_;
     NodeRef intro_;
     NodeRef release_;
+    std::uint64_t superseded_ = 0;
 };
 
 // Full path length of a child of a node whose path has length `parent_len`.

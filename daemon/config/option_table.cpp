@@ -99,6 +99,11 @@ constexpr std::array kOptions = {
                "Watch events that may wait for one connection; later ones are dropped (logged). "
                "Default 65536.",
                true},
+    OptionSpec{0, "event-queue-bytes", kEventQueueBytes, A::Required, "BYTES", G::Daemon,
+               "memory of the watch events waiting for one connection (16777216)",
+               "Memory the watch events waiting for one connection may take (each counts its bytes plus 128 "
+               "of bookkeeping); later ones are dropped (logged). Default 16777216.",
+               true},
     OptionSpec{0, "write-rate", kWriteRate, A::Required, "N", G::Daemon,
                "a guest's changes per second while transactions are open (200)",
                "While any transaction is open, a guest may change nodes N times per second; beyond that its "
@@ -107,6 +112,13 @@ constexpr std::array kOptions = {
     OptionSpec{0, "write-burst", kWriteBurst, A::Required, "N", G::Daemon,
                "... and this many changes at once (default 10)",
                "The changes a guest may make at once under --write-rate. Default 10.",
+               true},
+    OptionSpec{0, "transaction-pin", kTransactionPin, A::Required, "BYTES", G::Daemon,
+               "old tree versions one transaction may keep alive (2621440)",
+               "When the committed tree has let go of more than BYTES of nodes an open transaction's "
+               "snapshot still holds, the transaction is rebased: its view becomes the committed tree with "
+               "its own changes made again, and its later reads see newer data. Its commit outcome does not "
+               "change. 0 disables. Default 2621440 (the memory quota).",
                true},
     OptionSpec{'E', "entry-nb", 'E', A::Required, "N", G::Quota,
                "nodes per domain (default 1000)",

@@ -26,6 +26,8 @@ enum LongOnly : int {
     kWriteRate,
     kWriteBurst,
     kLiveUpdateStream,
+    kTransactionPin,
+    kEventQueueBytes,
     kConfig,
 };
 

@@ -95,6 +95,16 @@ struct Parser {
         field = static_cast<std::size_t>(*v);
     }
 
+    // A size where 0 switches the limit off.
+    void set_size_or_off(std::size_t& field, std::string_view option, const char* text) {
+        auto v = parse_decimal(text, INT_MAX);
+        if (!v) {
+            error = invalid_value(option, text) + " (a number, 0 for none)";
+            return;
+        }
+        field = static_cast<std::size_t>(*v);
+    }
+
     void set_hard(quota::Item item, std::string_view option, const char* text) {
         std::uint32_t v = quota_value(option, text);
         if (error) return;
@@ -230,8 +240,10 @@ void Parser::handle(int opt, const char* arg) {
     case kVersion: early = ParseOutcome{std::nullopt, version_text(), 0}; break;
     case kSocketQueue: set_count(cfg.socket_queue_bytes, "--socket-queue", arg); break;
     case kEventQueue: set_count(cfg.event_queue, "--event-queue", arg); break;
+    case kEventQueueBytes: set_count(cfg.event_queue_bytes, "--event-queue-bytes", arg); break;
     case kWriteRate: set_rate(cfg.write_rate, "--write-rate", arg); break;
     case kWriteBurst: set_count(cfg.write_burst, "--write-burst", arg); break;
+    case kTransactionPin: set_size_or_off(cfg.transaction_pin, "--transaction-pin", arg); break;
     case kLiveUpdateStream: set_stream_version(arg); break;
     default: error = "internal error: unhandled option"; break;
     }

@@ -41,10 +41,14 @@ struct Config {
     // Bounds for clients that do not read (memory safety, also for dom0):
     std::size_t socket_queue_bytes = 4u << 20;  // --socket-queue: input stops while more is queued
     std::size_t event_queue = 65536;            // --event-queue: queued events per connection
+    std::size_t event_queue_bytes = 16u << 20;  // --event-queue-bytes: their memory per connection
     // Guest write-rate limit while transactions are open (XSA-206): a guest
     // that changes nodes faster is not read until its credit recovers.
     unsigned write_rate = 200;                  // --write-rate: changes per second per guest, 0 = off
     std::size_t write_burst = 10;               // --write-burst
+    // Bytes of old tree versions one open transaction may keep alive before
+    // it is rebased onto the committed tree (0 = never).
+    std::size_t transaction_pin = quota::kDefaultMemory;  // --transaction-pin
     std::vector<std::string> argv;     // original argv (a live update without -c passes it on)
     std::vector<std::string> ignored;  // options accepted for compatibility that do nothing here
 };

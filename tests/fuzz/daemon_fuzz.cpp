@@ -58,6 +58,8 @@ daemon::Config fuzz_config(const GuestHost& host) {
     cfg.dom0_port = host.xsd_port();
     cfg.socket_queue_bytes = 64 * 1024;
     cfg.event_queue = 64;
+    cfg.event_queue_bytes = 32 * 1024;
+    cfg.transaction_pin = 2048;  // transactions are rebased often
     cfg.write_rate = 20;
     cfg.write_burst = 4;
     cfg.watch_event_timeout_s = 5;

@@ -53,7 +53,12 @@ daemon::Config fuzz_config() {
     cfg.rundir = "/nonexistent";
     cfg.socket_queue_bytes = 16 * 1024;
     cfg.event_queue = 64;
+    cfg.event_queue_bytes = 64 * 1024;
     cfg.write_rate = 0;
+    // A continued transaction counts what its snapshot pins afresh in the
+    // new process: the two daemons would rebase it at different times, and
+    // its reads could then see different data (both allowed).
+    cfg.transaction_pin = 0;
     xs::fuzz::set_small_quotas(cfg);
     return cfg;
 }

@@ -205,6 +205,17 @@ def smoke_daemon(args, tmp, daemon):
         check(p.returncode == 0, f"xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
         check_workloads(records, echo=False)
         print(f"{daemon}: {len(records)} measurements ok")
+
+        # pin: transactions held open around rewrites; every commit must
+        # fail with EAGAIN (each read a rewritten node), RssAnon is read.
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "pin"])
+        check(p.returncode == 0, f"pin: xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check(len(records) == 1 and records[0]["workload"] == "pin" and records[0]["status"] == "ok",
+              f"pin: {records}")
+        r = records[0]
+        check(r["ops"] == 300 and r["transactions"] == 3 and r["eagain"] == 3, f"pin: {r}")
+        check(r["rss_anon_after_kib"] > 0, f"pin: no RssAnon: {r}")
+        print(f"pin: RssAnon grew {r['rss_anon_growth_kib']} KiB")
     finally:
         server.terminate()
         server.wait(timeout=10)

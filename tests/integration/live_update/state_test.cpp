@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -127,6 +128,68 @@ TEST_CASE("open transactions commit after the update, or conflict as they would 
     REQUIRE(next);
     CHECK(*next != *ta);
     CHECK(outcome(a->transaction_end(*next, false)) == "OK");
+}
+
+namespace {
+
+// dom0 sets every node of /big to a new 1000-byte value: 20 KB let go of,
+// more than --transaction-pin 4096 below.
+void rewrite_big(client::Client& c, char fill) {
+    for (int i = 0; i < 20; ++i) REQUIRE(outcome(c.write("/big/n" + std::to_string(i), std::string(1000, fill))) == "OK");
+}
+
+unsigned long long rebases(client::Client& c) {
+    auto text = c.control({"memreport"});
+    REQUIRE(text);
+    auto at = text->find("transaction snapshots: ");
+    REQUIRE(at != std::string::npos);
+    unsigned long long superseded = 0, n = 0;
+    REQUIRE(std::sscanf(text->c_str() + at, "transaction snapshots: %llu bytes superseded since start, %llu rebases",
+                        &superseded, &n) == 2);
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("transactions rebased before and after an update (--transaction-pin) keep their outcomes") {
+    GuestHarness h(DaemonOptions::with_args({"--transaction-pin", "4096"}));
+    auto g = h.add_guest(5);
+    auto& c = h.dom0();
+    auto a = h.connect();
+    auto b = h.connect();
+    REQUIRE(outcome(c.write("/tx/c", "old")) == "OK");
+    REQUIRE(outcome(g->write("data/q", "q")) == "OK");
+    rewrite_big(c, 'a');
+    auto ta = a->transaction_start();
+    auto tb = b->transaction_start();
+    auto tg = g->transaction_start();
+    REQUIRE(ta);
+    REQUIRE(tb);
+    REQUIRE(tg);
+    REQUIRE(outcome(a->write("/tx/a", "1", *ta)) == "OK");
+    CHECK(value(b->read("/tx/c", *tb)) == "old");
+    CHECK(value(g->read("data/q", *tg)) == "q");
+    REQUIRE(outcome(g->write("data/r", "r", *tg)) == "OK");
+    rewrite_big(c, 'b');
+    CHECK(rebases(c) >= 3);
+
+    update_with_xenstore_control(h.daemon());
+
+    CHECK(value(a->read("/tx/a", *ta)) == "1");
+    REQUIRE(outcome(c.write("/tx/c", "new")) == "OK");
+    rewrite_big(c, 'c');
+    CHECK(rebases(c) >= 3);
+    // Rebased: its reads see what was committed since, its own writes stay.
+    CHECK(value(b->read("/tx/c", *tb)) == "new");
+    CHECK(value(a->read("/big/n0", *ta)) == std::string(1000, 'c'));
+    CHECK(value(a->read("/tx/a", *ta)) == "1");
+    REQUIRE(outcome(b->write("/tx/d", "1", *tb)) == "OK");
+    CHECK(outcome(b->transaction_end(*tb, true)) == "EAGAIN");  // its first read of /tx/c changed
+    CHECK(outcome(c.read("/tx/d")) == "ENOENT");
+    CHECK(outcome(a->transaction_end(*ta, true)) == "OK");
+    CHECK(value(c.read("/tx/a")) == "1");
+    CHECK(outcome(g->transaction_end(*tg, true)) == "OK");
+    CHECK(value(c.read("/local/domain/5/data/r")) == "r");
 }
 
 namespace {

@@ -121,7 +121,7 @@ TEST_CASE("SIGHUP reads the --config file again; a bad file changes nothing") {
     Daemon d(DaemonOptions::with_args({"--config", conf}));
     auto c = d.connect();
     CHECK(nodes_quota_becomes(*c, "      50"));
-    write_file(conf, "quota = nodes=60\nwrite-rate = 7\nverbose\n");
+    write_file(conf, "quota = nodes=60\nwrite-rate = 7\nverbose\ntransaction-pin = 4096\nevent-queue-bytes = 65536\n");
     d.signal(SIGHUP);
     CHECK(nodes_quota_becomes(*c, "      60"));
     std::string log = d.stderr_text();
@@ -129,6 +129,8 @@ TEST_CASE("SIGHUP reads the --config file again; a bad file changes nothing") {
     CHECK(has(log, "quota nodes 50 -> 60"));
     CHECK(has(log, "write-rate 200 -> 7"));
     CHECK(has(log, "verbose 0 -> 1"));
+    CHECK(has(log, "transaction-pin 2621440 -> 4096"));
+    CHECK(has(log, "event-queue-bytes 16777216 -> 65536"));
     write_file(conf, "socket = /elsewhere\n");
     d.signal(SIGHUP);
     auto end = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(5));

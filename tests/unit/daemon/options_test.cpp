@@ -306,3 +306,18 @@ TEST_CASE("a given start directory stands for the current one (SIGHUP after the 
     CHECK(o.config->start_dir == "/base");
     CHECK(ok({}).start_dir == cwd());
 }
+
+TEST_CASE("the bounds for clients that do not read and for open transactions") {
+    Config d = ok({});
+    CHECK(d.socket_queue_bytes == 4194304u);
+    CHECK(d.event_queue == 65536u);
+    CHECK(d.event_queue_bytes == 16777216u);
+    CHECK(d.transaction_pin == 2621440u);
+    Config c = ok({"--event-queue-bytes", "4096", "--transaction-pin=100"});
+    CHECK(c.event_queue_bytes == 4096u);
+    CHECK(c.transaction_pin == 100u);
+    CHECK(ok({"--transaction-pin", "0"}).transaction_pin == 0u);  // off
+    CHECK(contains(err({"--event-queue-bytes", "0"}), "invalid value \"0\" for --event-queue-bytes"));
+    CHECK(contains(err({"--transaction-pin", "-1"}), "--transaction-pin"));
+    CHECK(contains(err({"--transaction-pin", "2147483648"}), "--transaction-pin"));
+}

@@ -104,3 +104,36 @@ TEST_CASE("messages put back after a live update: the partly written rest first,
     CHECK(sent == std::vector<std::size_t>{0, 0, 0});
     CHECK(drain(q, 3) == event.substr(5) + event + reply);
 }
+
+TEST_CASE("cost: bytes plus bookkeeping per message; event_cost the events' part, back to 0 when sent") {
+    OutQueue q;
+    q.push_reply(wire::Header{wire::kRead, 1, 0, 0}, wire::kRead, "value");
+    std::size_t reply = wire::kHeaderSize + 5 + OutQueue::kMessageOverhead;
+    CHECK(q.cost() == reply);
+    CHECK(q.event_cost() == 0);
+    CHECK(q.push_event("/a\0tok\0"s, {}, 0xFFFF));
+    CHECK(OutQueue::event_cost(7) == wire::kHeaderSize + 7 + OutQueue::kMessageOverhead);
+    CHECK(q.event_cost() == OutQueue::event_cost(7));
+    CHECK(q.cost() == reply + OutQueue::event_cost(7));
+    CHECK_FALSE(q.push_event("/a\0tok\0"s, {}, 0xFFFF));  // merged: costs nothing
+    CHECK(q.event_cost() == OutQueue::event_cost(7));
+    (void)drain(q, 5);
+    CHECK(q.cost() == 0);
+    CHECK(q.event_cost() == 0);
+    q.restore(std::string(wire::kHeaderSize + 3, 'x'), false, 0xFFFF, {}, false);
+    CHECK(q.event_cost() == OutQueue::event_cost(3));
+    std::size_t dropped = 0;
+    q.clear([&](const OutMsg&) { ++dropped; });
+    CHECK(dropped == 1);
+    CHECK(q.event_cost() == 0);
+}
+
+TEST_CASE("expired events give their cost back") {
+    OutQueue q;
+    auto t0 = Clock::now();
+    CHECK(q.push_event("/a\0t\0"s, t0 + std::chrono::seconds(1), 0xFFFF));
+    CHECK(q.event_cost() > 0);
+    q.expire(t0 + std::chrono::seconds(2), [](const OutMsg&) {});
+    CHECK(q.event_cost() == 0);
+    CHECK(q.cost() == 0);
+}

@@ -376,3 +376,145 @@ TEST_CASE("a continued transaction that was poisoned or read-only keeps that") {
     CHECK(c->failure() == ENOSPC);
     CHECK(code(f.commit(*c, priv())) == ENOSPC);
 }
+
+// ---- old versions a snapshot keeps alive, and rebasing ----
+
+TEST_CASE("superseded bytes grow only while a snapshot shares what the tree replaces") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a/b", std::string(100, 'x')));
+    std::uint64_t s0 = f.store.tree().superseded();
+    // Nobody shares the nodes: rewrites change them in place.
+    for (int i = 0; i < 10; ++i) REQUIRE(f.write(priv(), "/a/b", std::string(100, char('a' + i))));
+    CHECK(f.store.tree().superseded() == s0);
+    auto t = f.begin();
+    CHECK(t->pin_mark() == s0);
+    REQUIRE(f.write(priv(), "/a/b", std::string(100, 'y')));
+    std::uint64_t s1 = f.store.tree().superseded();
+    // "/", "/a" and "/a/b" were copied: at least the value's bytes.
+    CHECK(s1 >= s0 + 100);
+    // The copies are private now: further rewrites pin nothing more.
+    REQUIRE(f.write(priv(), "/a/b", std::string(100, 'z')));
+    CHECK(f.store.tree().superseded() == s1);
+    // A removed subtree counts whole.
+    auto t2 = f.begin();
+    auto removed = f.store.edit([&](Tree& tr) { return tr.rm(f.ctx(priv()), "/a"); });
+    REQUIRE(removed);
+    f.track(removed);
+    CHECK(f.store.tree().superseded() >= s1 + 100);
+    f.check_accounts();
+}
+
+TEST_CASE("a rebased transaction sees the committed tree plus its own changes") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "old"));
+    REQUIRE(f.write(priv(), "/big", std::string(1000, 'o')));
+    auto t = f.begin();
+    REQUIRE(t->write(f.ctx(priv()), "/mine", "m"));
+    REQUIRE(f.write(priv(), "/a", "new"));
+    REQUIRE(f.write(priv(), "/big", std::string(1000, 'n')));
+    CHECK(read_in(*t, f, priv(), "/a") == "old");
+    std::uint64_t before = t->pin_mark();
+    t->rebase(f.store.tree(), f.ctx(priv()));
+    CHECK(t->rebases() == 1);
+    CHECK(t->pin_mark() == f.store.tree().superseded());
+    CHECK(t->pin_mark() > before);
+    CHECK(read_in(*t, f, priv(), "/a") == "new");
+    CHECK(read_in(*t, f, priv(), "/mine") == "m");
+    CHECK(f.value("/mine") == "<absent>");
+    // It read "/a" as "old" before: that reply would differ now.
+    CHECK(code(f.commit(*t, priv())) == EAGAIN);
+    CHECK(f.value("/mine") == "<absent>");
+    f.check_accounts();
+}
+
+TEST_CASE("a rebased transaction that read nothing changed since still commits, accounting exact") {
+    Fixture f;
+    f.home(1);
+    Caller g{1, false, std::nullopt};
+    REQUIRE(f.write(priv(), "/other", "x"));
+    auto t = f.begin();
+    CHECK(read_in(*t, f, g, "/local/domain/1") == "");
+    REQUIRE(t->write(f.ctx(g), "/local/domain/1/a", "1"));
+    REQUIRE(t->write(f.ctx(g), "/local/domain/1/b", "2"));
+    REQUIRE(t->rm(f.ctx(g), "/local/domain/1/b"));
+    REQUIRE(f.write(priv(), "/other", "y"));
+    t->rebase(f.store.tree(), f.ctx(g));
+    REQUIRE(f.write(priv(), "/other", "z"));
+    // Its pending costs follow the new view: one node more for domain 1.
+    store::OwnerDelta d = t->effects().deltas.of(1);
+    CHECK(d.nodes == 1);
+    REQUIRE(f.commit(*t, g));
+    CHECK(f.value("/local/domain/1/a") == "1");
+    CHECK(f.value("/local/domain/1/b") == "<absent>");
+    f.check_accounts();
+}
+
+TEST_CASE("a rebase lets the old snapshot go") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/n", "old"));
+    const Node* old_node = f.store.tree().lookup("/n");
+    auto t = f.begin();
+    REQUIRE(f.write(priv(), "/n", "new"));
+    // The old node lives on in the snapshot (base and view).
+    CHECK(t->view().lookup("/n") == old_node);
+    CHECK(old_node->refs >= 1);
+    t->rebase(f.store.tree(), f.ctx(priv()));
+    CHECK(t->view().lookup("/n") == f.store.tree().lookup("/n"));
+    CHECK(t->base().root() == nullptr);
+}
+
+TEST_CASE("a rebased read-only or poisoned transaction keeps that") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "1"));
+    auto ro = f.begin();
+    CHECK(read_in(*ro, f, priv(), "/a") == "1");
+    REQUIRE(f.write(priv(), "/a", "2"));
+    ro->rebase(f.store.tree(), f.ctx(priv()));
+    CHECK(ro->read_only());
+    CHECK(f.commit(*ro, priv()));
+
+    auto p = f.begin(1);
+    REQUIRE(p->write(f.ctx(priv()), "/x", "1"));
+    CHECK(code(p->write(f.ctx(priv()), "/y", "1")) == ENOSPC);
+    p->rebase(f.store.tree(), f.ctx(priv()));
+    CHECK(p->failure() == ENOSPC);
+    CHECK(code(f.commit(*p, priv())) == ENOSPC);
+    CHECK(f.value("/x") == "<absent>");
+}
+
+TEST_CASE("a continued transaction can be rebased and keeps its commit outcome") {
+    Fixture f;
+    REQUIRE(f.write(priv(), "/a", "1"));
+    auto t = f.begin();
+    CHECK(read_in(*t, f, priv(), "/a") == "1");
+    REQUIRE(t->write(f.ctx(priv()), "/b", "2"));
+    store::Transaction cont(t->image(), 0, f.store.tree().superseded());
+    REQUIRE(f.write(priv(), "/c", "3"));
+    cont.rebase(f.store.tree(), f.ctx(priv()));
+    CHECK(read_in(cont, f, priv(), "/c") == "3");
+    REQUIRE(f.commit(cont, priv()));
+    CHECK(f.value("/b") == "2");
+    f.check_accounts();
+}
+
+TEST_CASE("a rebase makes again only the changes the client was told succeeded") {
+    Fixture f;
+    f.home(1);
+    Caller g{1, false, std::nullopt};
+    REQUIRE(f.write(priv(), "/locked", "x"));
+    auto t = f.begin();
+    CHECK(code(t->write(f.ctx(g), "/locked/mine", "1")) == EACCES);
+    REQUIRE(t->write(f.ctx(g), "/local/domain/1/ok", "1"));
+    // Now the guest could write there: the refused write must stay undone.
+    auto opened = f.store.edit([&](Tree& tr) {
+        return tr.set_perms(f.ctx(priv()), "/locked", make_perms({{0, kAccessNone, false}, {1, kAccessWrite, false}}));
+    });
+    REQUIRE(opened);
+    f.track(opened);
+    t->rebase(f.store.tree(), f.ctx(g));
+    CHECK(t->view().lookup("/locked/mine") == nullptr);
+    CHECK(t->view().lookup("/local/domain/1/ok") != nullptr);
+    // The EACCES it was given would now be a success: EAGAIN.
+    CHECK(code(f.commit(*t, g)) == EAGAIN);
+    f.check_accounts();
+}
