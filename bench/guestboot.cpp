@@ -153,7 +153,7 @@ Checked<Measurement> replay(Context& ctx, Engine& e, std::size_t first_conn, con
     std::uint64_t rounds = std::max<std::uint64_t>(1, p.requests / (per_round * s.guests));
     Meter meter(ctx);
     meter.start();
-    MixRoundDriver d(std::move(mixes), first_conn, rounds);
+    MixRoundDriver d(std::move(mixes), first_conn, rounds, p.stall_s * 1'000'000'000);
     if (auto r = e.run(d, ctx.deadline()); !r) return unexpected(r.error());
     Measurement m = ctx.measurement(std::string(kWorkload), label, s.params);
     m.ops = d.latency().count();

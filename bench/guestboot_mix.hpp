@@ -17,12 +17,14 @@ namespace xs::bench {
 class MixRoundDriver final : public Driver {
 public:
     // Connection first_conn + j replays the mix of paths[j].
-    MixRoundDriver(std::vector<BootMix> mixes, std::size_t first_conn, std::uint64_t rounds);
+    MixRoundDriver(std::vector<BootMix> mixes, std::size_t first_conn, std::uint64_t rounds, std::uint64_t stall_ns);
 
     void start(Engine& e) override;
     void on_reply(Engine& e, Conn& c, const Reply& r) override;
     void on_event(Engine& e, Conn& c, const Event& ev) override;
     bool finished() const override { return done_ == mixes_.size(); }
+    std::uint64_t wake_at_ns() const override { return last_progress_ + stall_ns_; }
+    void on_tick(Engine& e) override;
 
     const Histogram& latency() const { return latency_; }
     std::uint64_t elapsed_ns() const { return t1_ - t0_; }
@@ -43,7 +45,7 @@ private:
     std::size_t first_conn_;
     std::uint64_t rounds_;
     std::size_t done_ = 0;
-    std::uint64_t t0_ = 0, t1_ = 0;
+    std::uint64_t t0_ = 0, t1_ = 0, stall_ns_, last_progress_ = 0;
     SeqCounters counters_;
     Histogram latency_;
 };

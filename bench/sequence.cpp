@@ -37,6 +37,14 @@ void Sequence::send(Engine& e, Conn& c) {
     }
 }
 
+std::string Sequence::pending() const {
+    if (!active_) return "nothing";
+    if (step_ < 0) return "TRANSACTION_START";
+    if (static_cast<std::size_t>(step_) == reqs_.size()) return "TRANSACTION_END";
+    const BootRequest& req = reqs_[static_cast<std::size_t>(step_)];
+    return std::string(wire::type_name(req.type)) + " " + std::string(path_of(req));
+}
+
 Sequence::Step Sequence::on_reply(Engine& e, Conn& c, const Reply& r, SeqCounters& n) {
     if (r.error() == "EAGAIN") ++n.eagain;
     if (step_ < 0) {

@@ -34,6 +34,8 @@ public:
     // The payload of the last plain reply, without a trailing NUL (a READ's value).
     const std::string& last() const { return last_; }
     bool active() const { return active_; }
+    // What the request in flight is ("READ /local/domain/1/name"), for reports.
+    std::string pending() const;
 
 private:
     void send(Engine& e, Conn& c);
