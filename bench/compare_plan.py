@@ -117,7 +117,7 @@ def _guestboot(guests, reps, idle_ms=GUESTBOOT_IDLE_MS, timeout=600):
 
 def guestboot_jobs(mode):
     if mode == "smoke":
-        return [Job("guestboot", ["--smoke", "guestboot"], reps=1, timeout=30, guests=True)]
+        return [Job("guestboot", ["--smoke", "guestboot", "--gb-guests", "2"], reps=1, timeout=30, guests=True)]
     if mode == "quick":
         return [_guestboot(n, 1, idle_ms=2000) for n in GUESTBOOT_SIZES[:2]]
     # A thousand guests take minutes with the C daemon: once per placement.

@@ -306,7 +306,7 @@ void apply_smoke(Options& o) {
     o.release.named = 4;
     o.release.rounds = 2;
     o.guestboot.guests = {2, 5};
-    o.guestboot.idle_ms = 200;
+    o.guestboot.idle_ms = 100;
     o.guestboot.requests = 200;
     o.liveupdate.nodes = 300;
     o.liveupdate.conns = 4;
