@@ -6,7 +6,8 @@ The parameters are the issue's (docs/benchmarks.md): ping with one client;
 pipeline with 1, 4, 16, 64 clients x 16 in flight, read-mostly and
 write-heavy; boot storm with 16 toolstacks x 30 writes per transaction;
 watch fan-out with 0, 1k and 100k unrelated watches; big store with 10k,
-100k and 1M nodes; 8 guests over rings; live update under load with 100k
+100k and 1M nodes; 8 guests over rings; 10, 100 and 1,000 guests booting
+(the XenbusState handshake of a vbd, each size on a fresh daemon); live update under load with 100k
 and 1M nodes (100 connections, 50 of them guests, 1,000 watches; every
 daemon but the echo server, which has no live update). Operation counts (and boot storm
 domains) differ per daemon so that every measurement lasts a fraction of a
