@@ -351,10 +351,10 @@ TEST_CASE("no event is lost when a handle's queue is full") {
     CHECK(got.back() == late);
 }
 
-TEST_CASE("a thousand listeners woken at once all hear their doorbell") {
+TEST_CASE("hundreds of listeners woken at once all hear their doorbell") {
     // Doorbells stay charged to the sending socket until read, and one
     // socket holds only about 280 of them: the sender must not lose the rest.
-    constexpr std::uint32_t kListeners = 1000;
+    constexpr std::uint32_t kListeners = 400;
     TempHost t;
     auto sender = EventHandle::open(t.host, 0).value();
     std::vector<std::unique_ptr<EventHandle>> listeners;
