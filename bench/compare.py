@@ -58,7 +58,8 @@ def parse_args(argv):
                     ",".join(cd.DAEMONS))
     ap.add_argument("--placements", default=",".join(cp.PLACEMENTS), help="same-cpu, split or both")
     ap.add_argument("--only", help="comma-separated job ids (ping, pipeline, bootstorm, watch, watch-100k, "
-                    "bigstore-10k, bigstore-100k, bigstore-1m, guests, liveupdate-100k, liveupdate-1m)")
+                    "bigstore-10k, bigstore-100k, bigstore-1m, guests, guestboot-10, guestboot-100, guestboot-1000, "
+                    "liveupdate-100k, liveupdate-1m)")
     ap.add_argument("--update", action="store_true",
                     help="merge into the kept data, replacing what is re-measured, instead of starting afresh")
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build-compare"),
@@ -330,11 +331,7 @@ def save(args, records, meta):
         json.dump(meta, f, indent=2)
         f.write("\n")
     # Sections measured by hand (kept beside the data) stay on the page.
-    page_meta = dict(meta)
-    appendix = os.path.join(args.data, cr.APPENDIX_FILE)
-    if os.path.exists(appendix):
-        with open(appendix) as f:
-            page_meta["appendix"] = f.read()
+    page_meta = cr.hand_written(args.data, dict(meta))
     with open(args.out, "w") as f:
         f.write(cr.render(records, page_meta))
 

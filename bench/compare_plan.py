@@ -6,7 +6,8 @@ The parameters are the issue's (docs/benchmarks.md): ping with one client;
 pipeline with 1, 4, 16, 64 clients x 16 in flight, read-mostly and
 write-heavy; boot storm with 16 toolstacks x 30 writes per transaction;
 watch fan-out with 0, 1k and 100k unrelated watches; big store with 10k,
-100k and 1M nodes; 8 guests over rings; live update under load with 100k
+100k and 1M nodes; 8 guests over rings; 10, 100 and 1,000 guests booting
+(the XenbusState handshake of a vbd, each size on a fresh daemon); live update under load with 100k
 and 1M nodes (100 connections, 50 of them guests, 1,000 watches; every
 daemon but the echo server, which has no live update). Operation counts (and boot storm
 domains) differ per daemon so that every measurement lasts a fraction of a
@@ -103,6 +104,27 @@ def liveupdate_jobs(daemon):
     return [_liveupdate(100000), _liveupdate(1000000, timeout=300)]
 
 
+GUESTBOOT_SIZES = (10, 100, 1000)
+GUESTBOOT_IDLE_MS = 10000
+
+
+def _guestboot(guests, reps, idle_ms=GUESTBOOT_IDLE_MS, timeout=600):
+    """N guests booting over their rings, each size on a fresh daemon
+    (the echo server has no rings: its record says unsupported)."""
+    return Job(f"guestboot-{guests}", ["guestboot", "--gb-guests", str(guests), "--gb-idle-ms", str(idle_ms),
+                                       "--gb-stall", "60"],
+               reps=reps, timeout=timeout, guests=True)
+
+
+def guestboot_jobs(mode):
+    if mode == "smoke":
+        return [Job("guestboot", ["--smoke", "guestboot", "--gb-guests", "2"], reps=1, timeout=30, guests=True)]
+    if mode == "quick":
+        return [_guestboot(n, 1, idle_ms=2000) for n in GUESTBOOT_SIZES[:2]]
+    # A thousand guests take minutes with the C daemon: once per placement.
+    return [_guestboot(n, 3 if n < 1000 else 1) for n in GUESTBOOT_SIZES]
+
+
 def full_plan(daemon):
     ping_ops, pipe_ops, domains = FULL_SIZES[daemon]
     jobs = _common(ping_ops, pipe_ops, "1,4,16,64", "0,1000", 1000, domains)
@@ -121,7 +143,7 @@ def full_plan(daemon):
         jobs.append(_bigstore(1000000, 1, timeout=60))
     else:
         jobs.append(_bigstore(1000000, 1 if slow else 3, timeout=300))
-    return jobs + liveupdate_jobs(daemon)
+    return jobs + guestboot_jobs("full") + liveupdate_jobs(daemon)
 
 
 def quick_plan(daemon):
@@ -129,6 +151,7 @@ def quick_plan(daemon):
     jobs = _common(max(ping_ops // 5, 2000), max(pipe_ops // 5, 10000), "1,16", "0,1000,10000", 200,
                    max(domains // 4, 2))
     jobs += [_bigstore(10000, 1), _bigstore(100000, 1, timeout=30)]
+    jobs += guestboot_jobs("quick")
     jobs += [j for j in liveupdate_jobs(daemon) if j.id == "liveupdate-100k"]
     for j in jobs:
         j.reps = 1
@@ -140,6 +163,7 @@ def smoke_plan(daemon):
     jobs = [Job(w, ["--smoke", w], reps=1, timeout=30, guests=(w == "guests"))
             for w in ("ping", "pipeline", "bootstorm", "watch", "bigstore", "guests")]
     jobs[2].domains = [BOOT_FIRST_DOMID, BOOT_FIRST_DOMID + 3]  # --smoke: 2 toolstacks x 2 domains
+    jobs += guestboot_jobs("smoke")
     if daemon != "xstore-echo":
         jobs.append(Job("liveupdate", ["--smoke", "liveupdate"], reps=1, timeout=30, guests=True, tmpfs=True))
     return jobs

@@ -18,12 +18,13 @@ DAEMON_ORDER = ["xstore-echo", "xstored", "xenstored", "oxenstored"]
 DAEMON_TITLE = {"xstore-echo": "echo", "xstored": "xstored", "xenstored": "C xenstored",
                 "oxenstored": "oxenstored"}
 PLACEMENT_ORDER = ["same-cpu", "split"]
-WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests", "liveupdate"]
+WORKLOAD_ORDER = ["ping", "pipeline", "bootstorm", "watch", "bigstore", "guests", "guestboot", "liveupdate"]
 BIGSTORE_PHASES = ["build", "directory", "directory_part", "write_big", "write_small", "commit"]
 
 RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
 APPENDIX_FILE = "resource-bounds.md"
+GUESTBOOT_NOTES_FILE = "guestboot-notes.md"  # the profile behind the guest figures, written by hand
 
 
 # ---------------------------------------------------------------- numbers
@@ -65,7 +66,7 @@ def sort_key(rec):
     w = rec["workload"]
     wi = WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
     p = rec.get("params", {})
-    return (wi, p.get("mix", ""), p.get("nodes", 0), BIGSTORE_PHASES.index(p["phase"]) if "phase" in p else 0,
+    return (wi, p.get("mix", ""), p.get("nodes", 0), p.get("guests", 0), BIGSTORE_PHASES.index(p["phase"]) if "phase" in p else 0,
             p.get("clients", 0), p.get("watches", 0), rec["variant"])
 
 
@@ -187,6 +188,12 @@ def metrics_of(rec):
     if w == "guests":
         return [("ops/s", "ops_per_s", "up"), ("p50 µs", "p50_us", "down"), ("event p50 µs", "event_p50_us", "down"),
                 ("daemon CPU µs/op", "daemon_us_per_op", "down")]
+    if w == "guestboot" and rec["variant"].startswith("boot"):
+        return [("domains/s", "ops_per_s", "up"), ("guest request p50 µs", "p50_us", "down"),
+                ("guest request p99 µs", "p99_us", "down")]
+    if w == "guestboot" and rec["variant"].startswith("requests"):
+        return [("daemon CPU µs/op (ring)", "daemon_us_per_op", "down"),
+                ("daemon CPU µs/op (socket)", "socket_cpu_per_request_us", "down")]
     if w == "liveupdate":
         return [("downtime max ms", "gap_max_ms", "down"), ("downtime median ms", "gap_p50_ms", "down"),
                 ("-s to OK ms", "s_to_ok_ms", "down")]
@@ -674,6 +681,130 @@ def memory_section(meta):
     return out
 
 
+GUESTBOOT = ("N guests booting at once (workload `guestboot`, docs/benchmarks.md), each size on a freshly "
+             "started daemon. {toolstacks} toolstack connections on the socket (one per guest at most) create "
+             "the domains one after another each (a transaction writing the domain's tree and a vbd's frontend and backend directories "
+             "with their permissions, then INTRODUCE); backend connections on the socket (64 domains each) play "
+             "dom0's block backend; every guest, over its own ring, reads its tree, watches the backend's `state` "
+             "and steps through the XenbusState handshake with it (InitWait, Initialised with ring-ref and "
+             "event-channel written in a transaction, Connected). A domain has booted when the backend sees the "
+             "frontend Connected. Then, with every guest connected and quiet, the daemon's CPU over {idle} s "
+             "(*idle*); the guests' request mix (six reads and a three-write transaction) replayed over the rings "
+             "and then over as many dom0 sockets (*CPU per request*, the daemon's CPU time divided by the "
+             "requests); and the teardown (RELEASE, then RM of the domain's home and backend). Every answer is "
+             "checked; a side left waiting for a watch event that never comes stops the run after 60 s with "
+             "the count of such sides (*missing events*). The toolstack's EAGAINs are commits retried, as libxl "
+             "does. *Guest request*: one request of a guest over its ring during the boot.\n")
+
+
+def guestboot_cells(res, daemon, placement, guests):
+    """The boot, request-mix and teardown cells of one size, and why any is missing."""
+    get = lambda v: res.cell(daemon, placement, "guestboot", f"{v} g={guests}")
+    cells = [get("boot"), get("requests"), get("teardown")]
+    why = None
+    for c in cells:
+        if c is not None and c.failure():
+            why = c.failure()
+    fail = res.cell(daemon, placement, "guestboot", f"g={guests}") or \
+        res.cell(daemon, placement, "guestboot", f"(guestboot-{guests})")
+    if fail is not None and fail.failure():
+        why = fail.failure()
+    return cells, why
+
+
+def guestboot_sizes(res):
+    return sorted({c.first["params"].get("guests", 0) for k, c in res.cells.items()
+                   if k[2] == "guestboot" and c.first["params"].get("guests")})
+
+
+def guestboot_rows(res):
+    boot, cpu = [], []
+    for n in guestboot_sizes(res):
+        for d in res.daemons:
+            for p in res.placements:
+                (b, m, t), why = guestboot_cells(res, d, p, n)
+                if b is None and m is None and why is None:
+                    continue
+                head = [fmt(n), DAEMON_TITLE.get(d, d), p]
+                ok = lambda c: c is not None and c.ok
+                if ok(b):
+                    boot.append(head + [fmt(b.get("ops_per_s")), fmt(b.get("p50_us")), fmt(b.get("p99_us")),
+                                        fmt_ratio(b.get("p99_over_p50")), fmt(b.get("boot_ms_p50")),
+                                        fmt(b.get("boot_ms_p99")), fmt(b.get("eagain")), fmt(b.get("missing_events")),
+                                        fmt(b.get("idle_cpu_pct"), " %"),
+                                        fmt(t.get("ops_per_s")) if ok(t) else "-", b.reps(), why or ""])
+                else:
+                    boot.append(head + ["-"] * 11 + [why or "not run"])
+                if ok(m):
+                    sock = m.get("socket_cpu_per_request_us")
+                    cpu.append(head + [fmt(m.get("cpu_per_request_us")), fmt(sock),
+                                       fmt_ratio(m.get("cpu_ratio_ring_to_socket")), fmt(m.get("p50_us")),
+                                       fmt(m.get("socket_p50_us")), m.first.get("socket_error", "")])
+                elif d != "xstore-echo":
+                    cpu.append(head + ["-"] * 5 + [why or "not run"])
+    return boot, cpu
+
+
+def _gb(res, placement, variant, name, guests=1000):
+    return res.value("xstored", placement, "guestboot", f"{variant} g={guests}", name)
+
+
+def guestboot_targets():
+    def worst(name):
+        def measure(r, p):
+            c = r.cell("xstored", p, "guestboot", "boot g=1000")
+            return max(x.get(name, 0) for x in c.ok) if c and c.ok else None
+        return measure
+    zero = lambda x: (x == 0, "none" if x == 0 else f"{x}")
+    return [
+        Target("1,000 guests booting at once: no EAGAIN", "C xenstored, oxenstored: the table above", "0",
+               worst("eagain"), zero, lambda x: fmt(x)),
+        Target("1,000 guests booting at once: no missing watch event", "-", "0", worst("missing_events"), zero,
+               lambda x: fmt(x)),
+        Target("1,000 guests booting at once: guest request p99 ≤ 10× p50", "C xenstored, oxenstored: the table above",
+               "≤ 10", lambda r, p: _gb(r, p, "boot", "p99_over_p50"), _at_most(10.0), fmt_ratio),
+        Target("1,000 guests: daemon CPU per guest request ≤ 1.3× the same request over a socket", "-", "≤ 1.3",
+               lambda r, p: _gb(r, p, "requests", "cpu_ratio_ring_to_socket"), _at_most(1.3), fmt_ratio),
+        Target("1,000 connected quiet guests: daemon idle CPU ≈ 0 (≤ 0.1 % of a CPU)", "-", "≤ 0.1 %",
+               lambda r, p: _gb(r, p, "boot", "idle_cpu_pct"), lambda x: (x <= 0.1, "none" if x == 0 else f"{fmt(x)} %"),
+               lambda x: fmt(x, " %")),
+    ]
+
+
+def guestboot_commands(res, meta):
+    by_key = meta.get("job_commands", {})
+    used = {by_key.get(job_key(r)) for r in res.records if r["workload"] == "guestboot"}
+    cmds = [c for c in meta.get("commands", []) if c in used]
+    return cmds or meta.get("commands", [])
+
+
+def guestboot_section(res, meta):
+    if not any(k[2] == "guestboot" for k in res.cells):
+        return []
+    params = [c.first["params"] for k, c in res.cells.items()
+              if k[2] == "guestboot" and c.first["params"].get("idle_ms") is not None]
+    toolstacks = max((p.get("toolstacks", 0) for p in params), default=0)
+    idle = max((p.get("idle_ms", 0) for p in params), default=0)
+    intro = GUESTBOOT.format(toolstacks=f"Up to {toolstacks}" if toolstacks else "The", idle=fmt(idle / 1000))
+    boot, cpu = guestboot_rows(res)
+    out = ["\n## A thousand guests\n", intro, "Measured with:\n",
+           "```sh\n" + "\n".join(guestboot_commands(res, meta)) + "\n```\n",
+           "\n### Boot\n",
+           table(["guests", "daemon", "placement", "domains/s ↑", "guest request p50 µs", "p99 µs", "p99 / p50",
+                  "boot p50 ms", "boot p99 ms", "EAGAIN", "missing events", "idle CPU", "teardown domains/s",
+                  "runs ok", "notes"], boot),
+           "\n### CPU per request, ring against socket\n",
+           table(["guests", "daemon", "placement", "ring µs/request", "socket µs/request", "ring / socket",
+                  "ring p50 µs", "socket p50 µs", "notes"], cpu)]
+    ttable, verdicts = targets_table(res, guestboot_targets())
+    out += ["\n### Targets\n", ttable]
+    if verdicts:
+        out.append(f"\n{sum(verdicts)} of {len(verdicts)} checks met.\n")
+    if meta.get("guestboot_notes"):
+        out.append("\n" + meta["guestboot_notes"])
+    return out
+
+
 def render(records, meta):
     """The whole page."""
     res = Results(records)
@@ -681,6 +812,7 @@ def render(records, meta):
     out += method_section(res, meta)
     out += targets_section(res)
     out += comparison_section(res)
+    out += guestboot_section(res, meta)
     out += live_update_section(res, meta)
     out += memory_section(meta)
     if meta.get("appendix"):
@@ -702,12 +834,17 @@ def load(data_dir):
     if os.path.exists(run):
         with open(run) as f:
             meta = json.load(f)
-    # Sections measured by hand, copied as they are.
-    appendix = os.path.join(data_dir, APPENDIX_FILE)
-    if os.path.exists(appendix):
-        with open(appendix) as f:
-            meta["appendix"] = f.read()
-    return records, meta
+    return records, hand_written(data_dir, meta)
+
+
+def hand_written(data_dir, meta):
+    """`meta` with the parts written by hand beside the data, copied as they are."""
+    for key, name in (("appendix", APPENDIX_FILE), ("guestboot_notes", GUESTBOOT_NOTES_FILE)):
+        path = os.path.join(data_dir, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                meta[key] = f.read()
+    return meta
 
 
 def main():

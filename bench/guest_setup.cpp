@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tools/fakexen/domains.hpp"
 #include "transport/wire.hpp"
 
 namespace xs::bench {
@@ -54,6 +53,18 @@ std::vector<DomId> guest_domids(std::uint64_t first, std::uint64_t count) {
 }
 
 std::string guest_home(DomId domid) { return "/local/domain/" + std::to_string(domid); }
+
+Checked<std::vector<fakexen::DomainInfo>> ensure_domains(Context& ctx, const std::vector<DomId>& domids) {
+    auto host = fakexen::Host::open(ctx.opts().fakexen);
+    if (!host) return failed("open fake-Xen host " + ctx.opts().fakexen + ": " + errno_text(host.error().code));
+    std::vector<fakexen::DomainInfo> out;
+    for (DomId d : domids) {
+        auto info = ensure_domain(**host, d);
+        if (!info) return unexpected(info.error());
+        out.push_back(*info);
+    }
+    return out;
+}
 
 Checked<> prepare_guests(Context& ctx, const std::vector<DomId>& domids) {
     auto host = fakexen::Host::open(ctx.opts().fakexen);

@@ -10,6 +10,7 @@
 
 #include "bench/context.hpp"
 #include "base/domid.hpp"
+#include "tools/fakexen/domains.hpp"
 
 namespace xs::bench {
 
@@ -18,6 +19,10 @@ std::vector<DomId> guest_domids(std::uint64_t first, std::uint64_t count);
 
 // "/local/domain/<domid>".
 std::string guest_home(DomId domid);
+
+// Every domain of `domids` on the fake host ctx.opts().fakexen, created
+// when the hypervisor does not know it yet; it must be running.
+Checked<std::vector<fakexen::DomainInfo>> ensure_domains(Context& ctx, const std::vector<DomId>& domids);
 
 // Create, give a home to and introduce every domain of `domids` on the fake
 // host ctx.opts().fakexen, over the daemon's socket.

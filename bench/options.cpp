@@ -12,7 +12,8 @@ const std::vector<std::string>& workload_names() {
 }
 
 bool is_workload(const std::string& name) {
-    if (name == "guests" || name == "liveupdate" || name == "release" || name == "pin") return true;
+    if (name == "guests" || name == "liveupdate" || name == "release" || name == "pin" || name == "guestboot")
+        return true;
     for (const auto& w : workload_names())
         if (w == name) return true;
     return false;
@@ -161,6 +162,13 @@ std::map<std::string, Setter> workload_setters() {
         {"guests", count_of(&Options::guests, &GuestsParams::guests)},
         {"first-guest", count_of(&Options::guests, &GuestsParams::first_domid)},
         {"guest-rounds", count_of(&Options::guests, &GuestsParams::rounds)},
+        {"gb-guests", list_of(&Options::guestboot, &GuestBootParams::guests)},
+        {"gb-first-domid", count_of(&Options::guestboot, &GuestBootParams::first_domid)},
+        {"gb-toolstacks", count_of(&Options::guestboot, &GuestBootParams::toolstacks)},
+        {"gb-backend-domains", count_of(&Options::guestboot, &GuestBootParams::backend_domains)},
+        {"gb-idle-ms", count_of(&Options::guestboot, &GuestBootParams::idle_ms)},
+        {"gb-requests", count_of(&Options::guestboot, &GuestBootParams::requests)},
+        {"gb-stall", count_of(&Options::guestboot, &GuestBootParams::stall_s)},
         {"rel-nodes", count_of(&Options::release, &ReleaseParams::nodes)},
         {"rel-owned", count_of(&Options::release, &ReleaseParams::owned)},
         {"rel-named", count_of(&Options::release, &ReleaseParams::named)},
@@ -219,6 +227,22 @@ Checked<> validate_liveupdate(const Options& o) {
     return {};
 }
 
+Checked<> validate_guestboot(const Options& o) {
+    const GuestBootParams& p = o.guestboot;
+    std::uint64_t total = 0;
+    for (auto n : p.guests) {
+        if (n == 0) return failed("--gb-guests items must be at least 1");
+        total += n;
+    }
+    if (p.first_domid == 0 || p.first_domid + total >= 0x7FF0)
+        return failed("--gb-first-domid: the guests' domids (every size's) must lie in 1..32751");
+    if (p.toolstacks == 0 || p.backend_domains == 0 || p.requests == 0 || p.stall_s == 0)
+        return failed("--gb-toolstacks, --gb-backend-domains, --gb-requests and --gb-stall must be at least 1");
+    if (o.command == "guestboot" && o.fakexen.empty() && !o.echo)
+        return failed("guestboot needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
+    return {};
+}
+
 Checked<> validate(const Options& o) {
     auto positive = [](std::uint64_t v, const char* name) -> Checked<> {
         if (v == 0) return failed(std::string("--") + name + " must be at least 1");
@@ -239,6 +263,7 @@ Checked<> validate(const Options& o) {
     if (o.command == "guests" && o.fakexen.empty() && !o.echo)
         return failed("guests needs a fake-Xen host: --fakexen DIR or $XSTORE_FAKEXEN");
     if (auto r = validate_liveupdate(o); !r) return r;
+    if (auto r = validate_guestboot(o); !r) return r;
     const ReleaseParams& rel = o.release;
     if (rel.nodes < 200) return failed("--rel-nodes must be at least 200");
     if (rel.owned < 2 || rel.named < 2) return failed("--rel-owned and --rel-named must be at least 2");
@@ -288,6 +313,9 @@ void apply_smoke(Options& o) {
     o.release.rounds = 2;
     o.pin.nodes = 100;
     o.pin.rounds = 3;
+    o.guestboot.guests = {2, 5};
+    o.guestboot.idle_ms = 100;
+    o.guestboot.requests = 200;
     o.liveupdate.nodes = 300;
     o.liveupdate.conns = 4;
     o.liveupdate.watches = 8;
@@ -350,8 +378,8 @@ std::string usage() {
 
 Workloads: ping, pipeline, bootstorm, watch, bigstore, guests, all (every one in
 that order; guests only when --fakexen is given), liveupdate (only when
-named: it live-updates the daemon), release (only when named; needs --fakexen)
-and pin (only when named).
+named: it live-updates the daemon), release and guestboot (only when named;
+both need --fakexen) and pin (only when named).
 
 Common options:
   --socket PATH        daemon socket (default $XENSTORED_PATH or /run/xenstored/socket)
@@ -380,6 +408,9 @@ liveupdate: --lu-nodes N (100000) --lu-conns N (100) --lu-guests N of them (half
             with --fakexen, else 0) --lu-first-guest DOMID (1) --lu-watches N (1000)
             --lu-updates N (5) --lu-interval MS of load before each (1000)
             --lu-binary PATH (the daemon's own) --lu-version N (-v N on -s; none)
+guestboot:  --gb-guests LIST (10,100) --gb-first-domid DOMID (1) --gb-toolstacks N (16)
+            --gb-backend-domains N per backend connection (64) --gb-idle-ms MS (10000)
+            --gb-requests N of the CPU comparison (20000) --gb-stall SECONDS (10)
 release:    --rel-nodes N (1000000) --rel-owned N (100) --rel-named N (10)
             --rel-rounds N (5) --rel-first-domid DOMID (2000)
 pin:        --pin-nodes N (2000) --pin-value-bytes B (1500) --pin-rounds N (10)

@@ -64,6 +64,18 @@ struct GuestsParams {
     std::uint64_t keys = 4;       // nodes each guest cycles through
 };
 
+// Workload 9: guests booting (needs a fake-Xen host). One run per size,
+// each with its own domids from first_domid on.
+struct GuestBootParams {
+    std::vector<std::uint64_t> guests{10, 100};
+    std::uint64_t first_domid = 1;
+    std::uint64_t toolstacks = 16;        // socket connections creating domains, one request in flight
+    std::uint64_t backend_domains = 64;   // domains per backend connection (each holds their watches)
+    std::uint64_t idle_ms = 10000;        // quiet guests: the daemon's idle CPU over this time
+    std::uint64_t requests = 20000;       // requests of the CPU comparison, per transport
+    std::uint64_t stall_s = 10;           // nothing moved for this long: events are missing
+};
+
 // Workload 8: domain release in a big store (needs a fake-Xen host).
 struct ReleaseParams {
     std::uint64_t nodes = 1000000;    // the store, in the big-store shape, owned by dom0
@@ -120,6 +132,7 @@ struct Options {
     LiveUpdateParams liveupdate;
     ReleaseParams release;
     PinParams pin;
+    GuestBootParams guestboot;
 };
 
 // The workload names in the order `all` runs them (`all` adds "guests"

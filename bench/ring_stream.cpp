@@ -46,8 +46,13 @@ std::unique_ptr<Stream> ring_stream(std::shared_ptr<fakexen::Guest> guest) {
 
 Checked<std::unique_ptr<Stream>> RingTransport::open() {
     if (next_ >= domids_.size()) return failed("no guest left to attach (" + std::to_string(domids_.size()) + " given)");
+    if (!host_) {
+        auto h = fakexen::Host::open(host_dir_);
+        if (!h) return failed("open fake-Xen host " + host_dir_ + ": " + std::strerror(h.error().code));
+        host_ = std::move(*h);
+    }
     DomId d = domids_[next_++];
-    auto g = fakexen::Guest::attach(host_dir_, d);
+    auto g = fakexen::Guest::attach(host_, d);
     if (!g)
         return failed("attach to the ring of domain " + std::to_string(d) + " on " + host_dir_ + ": " +
                       std::strerror(g.error().code));

@@ -30,6 +30,7 @@ public:
 
 private:
     std::string host_dir_;
+    std::shared_ptr<fakexen::Host> host_;  // mapped once for every guest (its tables are 19 MB)
     std::vector<DomId> domids_;
     std::size_t next_ = 0;
 };

@@ -27,6 +27,7 @@ void run_workload(Context& ctx, const std::string& name) {
     else if (name == "liveupdate") run_liveupdate(ctx);
     else if (name == "release") run_release(ctx);
     else if (name == "pin") run_pin(ctx);
+    else if (name == "guestboot") run_guestboot(ctx);
 }
 
 }  // namespace xs::bench

@@ -18,6 +18,7 @@ void run_guests(Context& ctx);
 void run_liveupdate(Context& ctx);
 void run_release(Context& ctx);
 void run_pin(Context& ctx);
+void run_guestboot(Context& ctx);
 
 // Run the named workload ("all" runs every one in order, guests only when
 // --fakexen was given, never liveupdate).

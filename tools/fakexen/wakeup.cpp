@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace xs::fakexen::wakeup {
 
@@ -27,10 +29,36 @@ socklen_t address(Host& host, HandleRef ref, sockaddr_un& addr) {
     return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + static_cast<std::size_t>(n));
 }
 
-// One unnamed socket per process for sending doorbells.
-int sender_socket() {
-    static int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    return fd;
+// The unnamed sockets this process sends doorbells from. A datagram stays
+// charged to the socket that sent it until its listener reads it, and a
+// socket may have only SO_SNDBUF bytes outstanding: with Linux's default,
+// about 280 doorbells. A daemon serving a thousand guests that are all
+// waiting has a doorbell outstanding in each of them, so when one socket
+// is full (EAGAIN) the doorbell goes out through the next one, opened as
+// needed. One doorbell per handle at most: kMaxHandles bounds the pool.
+constexpr std::size_t kMaxSenders = 64;
+
+std::mutex senders_mutex;
+std::vector<int>& senders() {
+    static std::vector<int> fds;
+    return fds;
+}
+
+bool send_doorbell(const sockaddr_un& addr, socklen_t len) {
+    std::lock_guard lock(senders_mutex);
+    auto& pool = senders();
+    char b = 1;
+    for (std::size_t i = 0; i < kMaxSenders; ++i) {
+        if (i == pool.size()) {
+            int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) return false;
+            pool.push_back(fd);
+        }
+        if (::sendto(pool[i], &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), len) >= 0)
+            return true;
+        if (errno != EAGAIN) return false;
+    }
+    return false;
 }
 
 }  // namespace
@@ -52,11 +80,9 @@ int bind_socket(Host& host, HandleRef ref, bool cloexec) {
 void ring(Host& host, HandleRef ref) {
     sockaddr_un addr;
     socklen_t len = address(host, ref, addr);
-    char b = 1;
     // A dead listener (ECONNREFUSED) just misses the wake-up; it cannot miss
     // anything else since only one doorbell is ever outstanding per handle.
-    (void)::sendto(sender_socket(), &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-                   reinterpret_cast<sockaddr*>(&addr), len);
+    (void)send_doorbell(addr, len);
 }
 
 void drain(int fd) {

@@ -8,7 +8,8 @@ measurements, not anybody's speed.
   bench_smoke.py --bench PATH --echo-server PATH   against xstore-echo
   bench_smoke.py --bench PATH --model-server PATH  against model_xenstored.py (answers checked)
   bench_smoke.py --bench PATH                      against $XSTORED (skipped when unset)
-  bench_smoke.py --bench PATH --fakexen-cli PATH   guests over rings: $XSTORED on a fake-Xen host
+  bench_smoke.py --bench PATH --fakexen-cli PATH   guests over rings (guests, release, guestboot):
+                                                 $XSTORED on a fake-Xen host
   bench_smoke.py --bench PATH --fakexen-cli PATH --liveupdate
                                                  live updates of $XSTORED under load (sockets and guests)
 """
@@ -234,6 +235,33 @@ def check_guests_record(r, guests, rounds_per_guest):
     check(r["rounds_per_s"] > 0, "guests: rounds per second")
 
 
+def check_guestboot(records):
+    """guestboot --smoke: sizes 2 and 5, each a boot, a request mix and a teardown."""
+    by = {r["variant"]: r for r in records}
+    for g in (2, 5):
+        boot, mix, down = by.get(f"boot g={g}"), by.get(f"requests g={g}"), by.get(f"teardown g={g}")
+        check(boot and mix and down, f"guestboot g={g}: missing measurements: {sorted(by)}")
+        for r in (boot, mix, down):
+            check_record(r, echo=False)
+        check(boot["ops"] == g and boot["domains_per_s"] > 0, f"guestboot g={g}: {boot['ops']} domains booted")
+        # Every domain: the frontend's probe, watch, state reads, transaction and
+        # connect (at least 18 requests); the toolstack's and backend's (at least 38).
+        check(boot["guest_requests"] >= 18 * g and boot["dom0_requests"] >= 38 * g,
+              f"guestboot g={g}: {boot['guest_requests']} guest and {boot['dom0_requests']} dom0 requests")
+        check(boot["events"] >= 5 * g, f"guestboot g={g}: {boot['events']} watch events")
+        check(boot["eagain"] == 0 and boot["missing_events"] == 0, f"guestboot g={g}: EAGAIN or missing events")
+        check(0 < boot["boot_ms_p50"] <= boot["boot_ms_p99"] <= boot["boot_max_ms"] * 1.0001,
+              f"guestboot g={g}: boot latency out of order")
+        check(boot["idle_s"] >= 0.1 and boot["idle_cpu_s"] is not None and boot["idle_cpu_s"] >= 0,
+              f"guestboot g={g}: idle {boot['idle_s']} s, {boot['idle_cpu_s']} CPU s")
+        per_round = 11  # six reads, then a transaction of three writes
+        check(mix["ops"] == per_round * g * mix["rounds_per_conn"] == mix["socket_ops"],
+              f"guestboot g={g}: {mix['ops']} ring and {mix['socket_ops']} socket requests")
+        check(mix["cpu_per_request_us"] > 0 and mix["socket_cpu_per_request_us"] > 0 and
+              mix["cpu_ratio_ring_to_socket"] > 0, f"guestboot g={g}: CPU per request")
+        check(down["ops"] == g, f"guestboot g={g}: {down['ops']} domains torn down")
+
+
 def smoke_guests(args, tmp, daemon):
     """xstored on a fake-Xen host; the guests workload over rings, twice (the
     second run reuses the domains the first one created and introduced)."""
@@ -269,6 +297,13 @@ def smoke_guests(args, tmp, daemon):
               f"release: {records}")
         check(records[0]["ops"] == 2 and records[0]["p50_us"] > 0, f"release: {records[0]}")
         print(f"release: p50 {records[0]['p50_us']:.0f} us")
+
+        # guestboot: domains created, booted over their rings, torn down.
+        p, records = run_bench(args.bench, sock, ["--smoke", "--format", "json", "--fakexen", host, "guestboot"])
+        check(p.returncode == 0, f"guestboot: xstore-bench exited {p.returncode}: {p.stderr}\n{p.stdout}")
+        check(len(records) == 6, f"guestboot: {len(records)} measurements")
+        check_guestboot(records)
+        print(f"guestboot: {records[3]['ops']} domains booted at {records[3]['domains_per_s']:.0f}/s")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -214,5 +214,46 @@ class Page(unittest.TestCase):
         self.assertIn("| 100k | 90k | 40k | not run | 0.90× | 2.25× | - |", row)
 
 
+def gb(daemon, variant, guests, placement="same-cpu", status="ok", **extra):
+    params = {"guests": guests, "toolstacks": 16, "backends": 1, "idle_ms": 10000}
+    return rec(daemon, "guestboot", f"{variant} g={guests}", placement=placement, status=status, params=params,
+               **extra)
+
+
+def gb_size(daemon, guests, eagain=0, ratio=1.2, idle=0.0, p99_over_p50=5.0):
+    return [gb(daemon, "boot", guests, ops_per_s=300.0, eagain=eagain, missing_events=0, p99_over_p50=p99_over_p50,
+               boot_ms_p50=50.0, boot_ms_p99=80.0, idle_cpu_pct=idle),
+            gb(daemon, "requests", guests, cpu_per_request_us=12.0, socket_cpu_per_request_us=12.0 / ratio,
+               cpu_ratio_ring_to_socket=ratio, socket_p50_us=80.0),
+            gb(daemon, "teardown", guests, ops_per_s=5000.0)]
+
+
+class GuestBoot(unittest.TestCase):
+    def test_targets_at_a_thousand_guests(self):
+        res = cr.Results(gb_size("xstored", 1000, eagain=0, ratio=1.2, idle=0.0) + gb_size("xstored", 10, eagain=3))
+        verdicts = {t.title: t.check(t.measure(res, "same-cpu"))[0] for t in cr.guestboot_targets()}
+        self.assertTrue(all(verdicts.values()), verdicts)  # the 10-guest EAGAINs do not count
+        res = cr.Results(gb_size("xstored", 1000, eagain=2, ratio=2.5, idle=0.5, p99_over_p50=12.0))
+        verdicts = {t.title: t.check(t.measure(res, "same-cpu"))[0] for t in cr.guestboot_targets()}
+        self.assertEqual([title for title, met in verdicts.items() if met],
+                         ["1,000 guests booting at once: no missing watch event"])
+
+    def test_section_has_both_tables_and_failures(self):
+        rs = gb_size("xstored", 1000) + gb_size("xenstored", 100, eagain=781, ratio=1.6)
+        rs.append(gb("oxenstored", "", 1000, status="error", error="nothing moved for 60 s: 3 sides waiting"))
+        rs[-1]["variant"] = "g=1000"
+        page = cr.render(rs, {"commands": ["bench/compare.py --only guestboot-1000"]})
+        section = page[page.index("## A thousand guests"):page.index("## Every number")]
+        self.assertIn("```sh\nbench/compare.py --only guestboot-1000\n```", section)
+        self.assertIn("| 1000 | xstored | same-cpu | 300 | 10 | 20 | 5.00× | 50 | 80 | 0 | 0 | 0 % | 5000 | 1/1 |  |",
+                      section)
+        self.assertIn("| 100 | C xenstored | same-cpu | 300 |", section)
+        self.assertIn("| 1000 | oxenstored | same-cpu | - |", section)
+        self.assertIn("error: nothing moved for 60 s: 3 sides waiting", section)
+        self.assertIn("| 1000 | xstored | same-cpu | 12 | 10 | 1.20× |", section)
+        self.assertIn("| 1,000 guests: daemon CPU per guest request ≤ 1.3×", section)
+        self.assertNotIn("## A thousand guests", cr.render([rec("xstored", "ping", PING)], {}))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=1)

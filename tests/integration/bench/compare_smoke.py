@@ -42,7 +42,7 @@ def run_compare(args, out, data, extra):
 
 # What a daemon may answer "unsupported" to, by workload and phase.
 ALLOWED_UNSUPPORTED = {
-    "xstore-echo": {("guests", None)},
+    "xstore-echo": {("guests", None), ("guestboot", None)},
     "xstored": {("bigstore", "directory")},  # E2BIG: the listing is larger than one message
 }
 
@@ -64,7 +64,7 @@ def check_records(records, placements):
             else:
                 check(r["status"] == "ok", f"{d}: {r['workload']} {r['variant']}: {r['status']} {r.get('error')}")
         workloads = {r["workload"] for r in by_daemon[d]}
-        expected = {"ping", "pipeline", "bootstorm", "watch", "bigstore", "guests"}
+        expected = {"ping", "pipeline", "bootstorm", "watch", "bigstore", "guests", "guestboot"}
         if d != "xstore-echo":  # the echo server has no live update
             expected.add("liveupdate")
         check(workloads == expected, f"{d}: workloads {sorted(workloads)}")
@@ -96,7 +96,8 @@ def main():
         check(meta.get("memory", {}).get("rows"), f"no xstore-bench-memory table: {meta.get('memory')}")
         for part in ("# Performance", "## Targets", "## Comparison", "## Every number", "smoke test",
                      "| ping read c=1 w=1 | ops/s ↑ |", "unsupported: xstore-echo serves its socket only",
-                     "## Live update", "### The migration stream", "## Memory per node"):
+                     "## Live update", "### The migration stream", "## Memory per node",
+                     "## A thousand guests", "### CPU per request, ring against socket"):
             check(part in page, f"the page lacks {part!r}")
         print(f"bench/compare.py --smoke: {len(records)} measurements, page of {len(page)} bytes")
 

@@ -351,6 +351,25 @@ TEST_CASE("no event is lost when a handle's queue is full") {
     CHECK(got.back() == late);
 }
 
+TEST_CASE("hundreds of listeners woken at once all hear their doorbell") {
+    // Doorbells stay charged to the sending socket until read, and one
+    // socket holds only about 280 of them: the sender must not lose the rest.
+    constexpr std::uint32_t kListeners = 400;
+    TempHost t;
+    auto sender = EventHandle::open(t.host, 0).value();
+    std::vector<std::unique_ptr<EventHandle>> listeners;
+    std::vector<std::uint32_t> to;
+    for (std::uint32_t i = 0; i < kListeners; ++i) {
+        listeners.push_back(EventHandle::open(t.host, 0).value());
+        std::uint32_t port = listeners.back()->bind_unbound_port(0).value();
+        to.push_back(sender->bind_interdomain(0, port).value());
+    }
+    for (std::uint32_t p : to) REQUIRE(sender->notify(p).has_value());
+    std::uint32_t woken = 0;
+    for (auto& l : listeners) woken += readable(l->fd(), 0) ? 1 : 0;
+    CHECK(woken == kListeners);
+}
+
 TEST_CASE("VIRQ_DOM_EXC reaches another process when a domain is destroyed") {
     TempHost t;
     create_domain(t.h(), 12).value();
