@@ -305,6 +305,7 @@ int run(const Config& cfg, Clock::time_point entered) {
 
 int main(int argc, char** argv) {
     auto entered = Clock::now();
+    notify::set_sender(&notify::send_datagram);
     ParseOutcome parsed = parse_options(argc, argv, [](const char* name) { return std::getenv(name); });
     if (!parsed.config) {
         std::fputs(parsed.message.c_str(), parsed.exit_code ? stderr : stdout);

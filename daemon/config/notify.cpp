@@ -1,39 +1,22 @@
 #include "daemon/config/notify.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cstddef>
 #include <cstdlib>
-#include <cstring>
 
 namespace xs::notify {
 
 namespace {
 
-// The protocol is one datagram to the unix socket NOTIFY_SOCKET names ("@"
-// first: the abstract namespace). Spoken here rather than through
-// libsystemd, whose own dependencies (six more libraries) every start, and
-// so every live update's exec, would have to load. NOTIFY_SOCKET stays set
-// for a live update's program.
+Sender g_sender = nullptr;
+
 void send(const std::string& msg) {
-    if (!enabled()) return;
-    const char* path = std::getenv("NOTIFY_SOCKET");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::size_t len = std::strlen(path);
-    if (len >= sizeof addr.sun_path) return;
-    std::memcpy(addr.sun_path, path, len);
-    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
-    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return;
-    (void)::sendto(fd, msg.data(), msg.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
-                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
-    ::close(fd);
+    if (enabled() && g_sender) g_sender(msg);
 }
 
 }  // namespace
+
+void set_sender(Sender sender) { g_sender = sender; }
 
 // Asked every loop turn: the environment is read once (it does not change).
 bool enabled() {

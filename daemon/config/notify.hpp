@@ -22,6 +22,15 @@ void updated(std::string_view status);
 void status(std::string_view status);
 void stopping();
 
+// How a message reaches the manager. Nothing is sent until a sender is
+// set: the dom0 daemon sets send_datagram(); the stub-domain build, which
+// has no sockets, sets none.
+using Sender = void (*)(const std::string& message);
+void set_sender(Sender sender);
+// The protocol's transport: one datagram to the unix socket NOTIFY_SOCKET
+// names (notify_socket.cpp, linked into the dom0 daemon only).
+void send_datagram(const std::string& message);
+
 // The message text for the calls above (exposed for tests).
 std::string message(bool ready, bool main_pid, std::string_view status);
 
