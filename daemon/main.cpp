@@ -23,6 +23,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/prefault.hpp"
 #include "daemon/rollback.hpp"
+#include "daemon/state_bytes.hpp"
 #include "daemon/update_timeline.hpp"
 #include "migration/state.hpp"
 #include "transport/hypervisor.hpp"
@@ -138,38 +139,6 @@ int run_fresh(const Config& cfg) {
 
 // ---------------------------------------------------------------- -U
 
-// The state file, mapped (read-only, every page in place at once): the
-// state of a big store is tens of megabytes, and it sits in the page cache
-// already (the run directory is a tmpfs on a normal host).
-class MappedFile {
-public:
-    static std::optional<MappedFile> open(const std::string& path) {
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return std::nullopt;
-        struct stat st;
-        std::optional<MappedFile> out;
-        if (::fstat(fd, &st) == 0) {
-            std::size_t n = static_cast<std::size_t>(st.st_size);
-            void* p = n ? ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : nullptr;
-            if (p != MAP_FAILED) out.emplace(MappedFile(p, n));
-        }
-        int e = errno;
-        ::close(fd);
-        errno = e;
-        return out;
-    }
-    MappedFile(MappedFile&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(o.n_) {}
-    ~MappedFile() {
-        if (p_) ::munmap(p_, n_);
-    }
-    std::string_view bytes() const { return {static_cast<const char*>(p_), n_}; }
-
-private:
-    MappedFile(void* p, std::size_t n) : p_(p), n_(n) {}
-    void* p_;
-    std::size_t n_;
-};
-
 bool fd_open(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
 
 using Failed = Unexpected<std::string>;
@@ -190,8 +159,8 @@ Expected<void, std::string> check_fds(const migration::State& st) {
 
 Expected<migration::State, std::string> read_state(const Config& cfg, const std::string& path) {
     auto t0 = Clock::now();
-    std::optional<MappedFile> file = MappedFile::open(path);
-    if (!file) return unexpected("cannot read the state file " + path + ": " + std::strerror(errno));
+    Result<StateBytes> file = StateBytes::read(path);
+    if (!file) return unexpected("cannot read the state file " + path + ": " + std::strerror(file.error().code));
     DomId priv = cfg.priv_domid.value_or(cfg.master_domid.value_or(0));
     // The nodes about to be made take about as much heap as the stream.
     auto t1 = Clock::now();
@@ -202,7 +171,7 @@ Expected<migration::State, std::string> read_state(const Config& cfg, const std:
     heap.join();
     heap_back_to_normal();
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-    log::info("live update: %zu bytes of state read in %.1f ms (map %.1f, heap %.1f, decode %.1f, wait %.1f)",
+    log::info("live update: %zu bytes of state read in %.1f ms (read %.1f, heap %.1f, decode %.1f, wait %.1f)",
               file->bytes().size(), ms(t0, Clock::now()), ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, Clock::now()));
     if (!st) return unexpected("the state file " + path + " cannot be read: " + st.error().describe());
     if (st->skipped_records) log::info("live update: %zu records of unknown types skipped", st->skipped_records);
