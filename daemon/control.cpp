@@ -251,8 +251,11 @@ std::string Daemon::memory_report() {
     struct mallinfo2 heap = ::mallinfo2();
     s += log::format("node pool: %zu bytes in slabs, %zu in use, %zu in large nodes\n", pool.slab_bytes,
                      pool.small_bytes, pool.large_bytes);
-    s += log::format("heap: %zu bytes in use, %zu free, %zu mapped\n", heap.uordblks + heap.hblkhd, heap.fordblks,
-                     heap.hblkhd);
+    if (heap.uordblks + heap.hblkhd == 0)  // glibc's figures, and another allocator serves (a sanitizer's)
+        s += "heap: not known (the allocator is not glibc's malloc)\n";
+    else
+        s += log::format("heap: %zu bytes in use, %zu free, %zu mapped\n", heap.uordblks + heap.hblkhd,
+                         heap.fordblks, heap.hblkhd);
     // What the system counts: the heap above, and stacks, rings, buffers of
     // libraries. With a big store the heap is nearly all of it.
     if (long long rss = rss_anon(); rss >= 0) s += log::format("process: %lld bytes resident (RssAnon)\n", rss);

@@ -114,11 +114,18 @@ TEST_CASE("CONTROL memreport") {
         out = std::stoll(report.substr(at + label.size()));
     };
     number_after("\nnodes: ", nodes);
-    number_after("\nheap: ", heap);
     number_after("\nprocess: ", rss);
     CHECK(nodes >= 50 + 3);
+#if defined(__SANITIZE_ADDRESS__)
+    // The daemon was built as this test was: AddressSanitizer's allocator
+    // serves, and glibc's figures would say nothing.
+    CHECK(report.find("\nheap: not known (the allocator is not glibc's malloc)\n") != std::string::npos);
+#else
+    number_after("\nheap: ", heap);
     CHECK(heap > 0);
     CHECK(rss >= heap / 2);  // resident: at least what is in use, give or take pages not touched yet
+#endif
+    CHECK(rss > 0);
     CHECK(report.find("node pool: ") != std::string::npos);
     // Without a file and without a trace file: one reply (upstream: EINVAL).
     auto r = c.call(wire::kControl, "memreport\0"s);
