@@ -204,11 +204,11 @@ void Daemon::mark_dirty(Connection& c) {
 }
 
 void Daemon::flush(Connection& c) {
-    if (c.closing || c.out.empty()) return;
+    if (c.closing) return;
     if (c.kind() == Connection::Kind::Ring) {
-        flush_ring(c);
+        flush_ring(c);  // with no output, still the kick for what was read
     } else {
-        if (c.send_in_flight) return;
+        if (c.out.empty() || c.send_in_flight) return;
         std::size_t n = c.out.gather(c.iov.data(), c.iov.size());
         c.send_in_flight = true;
         loop_.send(c.id(), std::span<const iovec>(c.iov.data(), n));

@@ -53,10 +53,13 @@ void Daemon::service_ring(Connection& c) {
         Result<std::size_t> n = ring::read(page, ring::Direction::kRequest, buf, sizeof buf);
         if (!n) return ignore(c, ring::kErrorRingIdx);
         if (*n == 0) break;
-        c.ring->notify();
         c.framer.feed(std::string_view(buf, *n));
         process_input(c);
         if (c.framer.failed()) return ignore(c, ring::kErrorProto);
+        // A message cut short: the guest waits for room to write the rest,
+        // and hears at once. Otherwise with the replies.
+        if (c.framer.pending_bytes()) c.ring->notify();
+        else c.ring->notify_later();
     }
     mark_dirty(c);
 }
@@ -64,6 +67,7 @@ void Daemon::service_ring(Connection& c) {
 void Daemon::flush_ring(Connection& c) {
     if (c.ignored || !c.ring) return;
     ring::Interface& page = c.ring->page();
+    bool had_output = !c.out.empty();
     bool wrote = false;
     while (!c.out.empty()) {
         iovec iov;
@@ -76,8 +80,8 @@ void Daemon::flush_ring(Connection& c) {
         c.out.consume(*n, [&](const OutMsg& m) { message_left(c, m); });
         if (*n < iov.iov_len) break;
     }
-    if (wrote) c.ring->notify();
-    update_flow(c);
+    if (wrote || c.ring->notify_pending()) c.ring->notify();
+    if (had_output) update_flow(c);
 }
 
 // Drop everything the guest had in flight: watches, transactions, queued

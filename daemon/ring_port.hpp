@@ -24,14 +24,21 @@ public:
     std::uint32_t port() const { return port_; }
     void set_port(std::uint32_t p) { port_ = p; }
     void notify() {
+        pending_ = false;
         if (port_) hv_.notify(port_);
     }
+    // Requests consumed and the guest not waiting for room: it hears of it
+    // with the replies, one kick at the end of the turn for both
+    // (flush_ring), instead of one now and one then.
+    void notify_later() { pending_ = true; }
+    bool notify_pending() const { return pending_; }
 
 private:
     transport::Hypervisor& hv_;
     ring::Interface* page_;
     bool from_file_;
     std::uint32_t port_;
+    bool pending_ = false;
 };
 
 }  // namespace xs::daemon

@@ -149,6 +149,10 @@ std::string Daemon::lu_exec() {
     std::vector<int> fds{listener_fd_};
     for (const auto& [id, c] : conns_)
         if (!c->closing && c->kind() == Connection::Kind::Socket) fds.push_back(c->fd);
+    // Kicks still owed for requests read this turn: the new process does
+    // not know of them.
+    for (const auto& [id, c] : conns_)
+        if (c->ring && c->ring->notify_pending()) c->ring->notify();
     log::info("live update: exec %s, %.1f ms after -s", lu_->binary.c_str(), ms_since(lu_->started));
     ExecScope scope(std::move(fds), hv_.get(), virq_port_, cfg_);
     timeline::pass({lu_->started, lu_->quiet, loop_.now()});

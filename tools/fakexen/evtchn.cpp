@@ -313,9 +313,10 @@ Result<> EventHandle::notify(std::uint32_t port) {
     auto lock = host_->lock();
     if (!valid_port(port)) return fail(EINVAL);
     if (!owns_locked(port)) return fail(ENOTCONN);
-    const PortRecord& p = host_->port(port);
+    PortRecord& p = host_->port(port);
     switch (p.state) {
     case PortState::kInterdomain:
+        ++p.sends;
         deliver(*host_, p.remote_port);
         return {};
     case PortState::kUnbound:

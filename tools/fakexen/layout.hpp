@@ -74,7 +74,7 @@ struct PortRecord {
     std::uint32_t attached;      // 1: the listener attached without owning the port
     std::uint32_t pending;       // an event arrived while masked or unheard
     std::uint32_t masked;        // delivered, waiting for unmask
-    std::uint32_t pad;
+    std::uint32_t sends;         // notifies sent from this port (for tests: kicks per request)
 };
 
 // A HandleRef names one open handle: slot + 1 in the low half, the slot's

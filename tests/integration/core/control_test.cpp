@@ -107,7 +107,7 @@ TEST_CASE("CONTROL memreport") {
     std::ifstream in(file);
     std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     // The store's count, where its bytes are, and what the system counts.
-    long long nodes = 0, heap = 0, rss = 0;
+    long long nodes = 0, rss = 0;
     auto number_after = [&](const std::string& label, long long& out) {
         auto at = report.find(label);
         REQUIRE_MESSAGE(at != std::string::npos, label);
@@ -121,6 +121,7 @@ TEST_CASE("CONTROL memreport") {
     // serves, and glibc's figures would say nothing.
     CHECK(report.find("\nheap: not known (the allocator is not glibc's malloc)\n") != std::string::npos);
 #else
+    long long heap = 0;
     number_after("\nheap: ", heap);
     CHECK(heap > 0);
     CHECK(rss >= heap / 2);  // resident: at least what is in use, give or take pages not touched yet

@@ -108,6 +108,26 @@ TEST_CASE("a full response ring: the daemon waits for the guest, kicks after rea
     CHECK(summary(g->wait_reply(600)) == "/local/domain/1");
 }
 
+TEST_CASE("one kick per request read and answered in the same turn; a message longer than the ring still moves") {
+    GuestHarness h;
+    auto g = h.add_guest(1);
+    REQUIRE(outcome(g->write("data/warm", "1")) == "OK");
+    auto daemon_kicks = [&] {
+        auto lock = h.host().lock();
+        return h.host().port(h.host().port(g.ring->port()).remote_port).sends;
+    };
+    std::uint32_t before = daemon_kicks();
+    for (int i = 0; i < 20; ++i) REQUIRE(outcome(g->write("data/k" + std::to_string(i), "v")) == "OK");
+    // Consumed and answered: one kick for both (C xenstored sends two).
+    CHECK(daemon_kicks() - before == 20);
+    // Two ring-fulls (within the node-size quota): the guest waits for room
+    // between them, and is kicked as soon as the first is read.
+    before = daemon_kicks();
+    REQUIRE(outcome(g->write("data/big", std::string(1900, 'b'))) == "OK");
+    CHECK(daemon_kicks() - before >= 2);
+    CHECK(value(h.dom0().read("/local/domain/1/data/big")) == std::string(1900, 'b'));
+}
+
 TEST_CASE("producer index more than 1024 ahead: error 2, the guest is ignored, its domain stays until it dies") {
     GuestHarness h;
     guests::DomainEvents events(h);
