@@ -1,5 +1,6 @@
 // xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R]
-//             [--guest-policy normal|nice|idle] [--guest-nice N] [--good-rate N] [--seed N]
+//             [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]
+//             [--good-rate N] [--seed N]
 //
 // Starts a fake-Xen host and xstored ($XSTORED_BIN, with the fake libraries
 // of $XSTORE_FAKEXEN_LIBDIR), measures the toolstack alone, then runs it
@@ -43,7 +44,7 @@ constexpr std::size_t kFixedOverhead = 32u << 20;
     std::fprintf(stderr,
                  "xstore-soak: %s\nusage: xstore-soak [--duration S] [--guests N] [--unloaded S] "
                  "[--latency-ratio R] [--good-rate N] [--seed N]\n"
-                 "                   [--guest-policy normal|nice|idle] [--guest-nice N]\n",
+                 "                   [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]\n",
                  why);
     std::exit(2);
 }
@@ -53,6 +54,23 @@ Options::GuestPolicy parse_policy(const std::string& v) {
     if (v == "nice") return Options::GuestPolicy::Nice;
     if (v == "idle") return Options::GuestPolicy::Idle;
     usage(("bad value for --guest-policy: " + v).c_str());
+}
+
+// "1" or "2,3": a list of CPU numbers.
+std::vector<int> parse_cpus(const std::string& v) {
+    std::vector<int> cpus;
+    std::size_t at = 0;
+    while (at <= v.size()) {
+        std::size_t comma = v.find(',', at);
+        std::string one = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        char* end = nullptr;
+        long n = std::strtol(one.c_str(), &end, 10);
+        if (one.empty() || *end || n < 0 || n >= CPU_SETSIZE) usage(("bad CPU in --guest-cpus: " + v).c_str());
+        cpus.push_back(static_cast<int>(n));
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+    }
+    return cpus;
 }
 
 const char* policy_name(const Options& o) {
@@ -78,6 +96,12 @@ void apply_guest_policy(const Options& o) {
         // the real one's are out of any guest's scheduling.
         fakexen::Host::idle_outside_lock(true);
     }
+    if (!err && !o.guest_cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu : o.guest_cpus) CPU_SET(cpu, &set);
+        err = ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+    }
     if (err) {
         std::fprintf(stderr, "xstore-soak: cannot set the guests' policy: %s\n", std::strerror(err));
         std::exit(2);
@@ -89,6 +113,10 @@ Options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+        if (a == "--guest-cpus") {
+            o.guest_cpus = parse_cpus(argv[++i]);
+            continue;
+        }
         if (a == "--guest-policy") {
             o.guest_policy = parse_policy(argv[++i]);
             continue;
@@ -280,6 +308,8 @@ int main(int argc, char** argv) {
     std::printf("xstore-soak: %.0f s, %u guests (%u well-behaved, %u hostile), seed %llu, guest policy %s", secs,
                 opts.guests, good, hostile, static_cast<unsigned long long>(opts.seed), policy_name(opts));
     if (opts.guest_policy == Options::GuestPolicy::Nice) std::printf(" %d", opts.guest_nice);
+    for (std::size_t i = 0; i < opts.guest_cpus.size(); ++i)
+        std::printf("%s%d", i ? "," : ", guests on CPU ", opts.guest_cpus[i]);
     std::printf("\n");
     for (const auto& [kind, n] : run.counts()) std::printf("  %-44s %12llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     std::printf("RssAnon: start %.1f MiB, peak %.1f MiB, bound %.1f MiB (start + %zu MiB + %llu x %u domains)%s\n",

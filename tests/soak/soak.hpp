@@ -45,6 +45,11 @@ struct Options {
     enum class GuestPolicy { Normal, Nice, Idle };
     GuestPolicy guest_policy = GuestPolicy::Normal;
     int guest_nice = 10;  // with GuestPolicy::Nice
+    // CPUs the guests' threads may run on (empty: any). With the program
+    // itself started on other CPUs (taskset), the daemon and the toolstack
+    // keep those to themselves, as dom0 does on a host whose guests run on
+    // other physical CPUs.
+    std::vector<int> guest_cpus;
 };
 
 // Quotas as the daemon reports them (GET_QUOTA).
