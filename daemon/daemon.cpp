@@ -301,14 +301,7 @@ void Daemon::on_turn_end() {
             }
     }
     if (resume_input_) lu_resume_input();
-    // Rings with input to read (a bounded amount each, for fairness).
-    std::vector<ConnId> rings;
-    rings.swap(to_service_);
-    for (ConnId id : rings)
-        if (Connection* c = find(id)) {
-            c->ring_scheduled = false;
-            service_ring(*c);
-        }
+    service_rings();  // a bounded amount of guest input
     // A live update's next step (it may exec here, or fail and answer).
     std::optional<Clock::time_point> lu_wake = lu_step();
     for (std::size_t i = 0; i < dirty_.size(); ++i) {  // flushing may dirty more

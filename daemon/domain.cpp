@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <unordered_map>
 
 #include "daemon/config/log.hpp"
 #include "daemon/daemon.hpp"
@@ -114,24 +115,31 @@ void Daemon::destroy_domain(DomId domid) {
 void Daemon::check_domains() {
     if (!hv_) return;
     bool notify_release = false;
+    // The hypervisor's whole list in one go (one getdomaininfolist call for
+    // up to a few hundred domains), not one call per domain we know: the
+    // VIRQ fires at every domain's creation and death, and with a hundred
+    // domains the calls one by one made this a turn of its own.
+    auto all = hv_->domains();
+    if (!all) return;  // cannot tell now; try again on the next event
+    std::unordered_map<DomId, transport::DomainInfo> live;
+    for (const transport::DomainInfo& i : *all) live.emplace(i.domid, i);
     std::vector<DomId> ids;
     for (const auto& [id, d] : domains_.all())
         if (id != priv_domid_ && id != store_domid()) ids.push_back(id);
     for (DomId id : ids) {
         Domain* d = domains_.find(id);
         if (!d) continue;
-        auto info = hv_->domain(id);
-        if (!info) continue;  // cannot tell now; try again on the next event
+        auto info = live.find(id);
         // An introduced domain goes when it starts dying (its ring is
         // unusable); a record kept only for permissions and quotas stays
         // until the domain is really gone, as upstream.
-        bool dead = !*info || (d->unique_id && (*info)->unique != d->unique_id);
-        bool gone = dead || (d->introduced && (*info)->dying);
+        bool dead = info == live.end() || (d->unique_id && info->second.unique != d->unique_id);
+        bool gone = dead || (d->introduced && info->second.dying);
         if (gone) {
             destroy_domain(id);
             continue;
         }
-        if ((*info)->shutdown && d->introduced && !d->shutdown_noticed) {
+        if (info->second.shutdown && d->introduced && !d->shutdown_noticed) {
             d->shutdown_noticed = true;
             fire_special_numbered(store::kReleaseDomain, id);
             notify_release = true;

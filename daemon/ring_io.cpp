@@ -12,7 +12,9 @@ namespace xs::daemon {
 
 namespace {
 constexpr int kRingReadsPerTurn = 8;
-}
+// How long one turn serves rings (see service_rings).
+constexpr auto kRingTurnBudget = std::chrono::microseconds(200);
+}  // namespace
 
 // Whether a guest must wait before more of its requests are read: too many
 // replies/events outstanding or too much memory (privileged domains: only
@@ -62,6 +64,29 @@ void Daemon::service_ring(Connection& c) {
         else c.ring->notify_later();
     }
     mark_dirty(c);
+}
+
+// Rings with input to read, a bounded amount each (service_ring), and all
+// of them for at most kRingTurnBudget. Socket input is read and answered
+// at the start and end of each turn, so a request of the toolstack waits
+// for at most about one budget of guest work instead of for every ring with
+// something to say (with a hundred busy guests a turn took milliseconds).
+// Rings not reached keep their place at the head of the queue, and at least
+// one is served per turn, so every guest still makes progress in turn.
+void Daemon::service_rings() {
+    std::vector<ConnId> rings;
+    rings.swap(to_service_);
+    const Clock::time_point until = loop_.now() + kRingTurnBudget;
+    std::size_t served = 0;
+    for (; served < rings.size(); ++served) {
+        if (served > 0 && loop_.now() >= until) break;
+        if (Connection* c = find(rings[served])) {
+            c->ring_scheduled = false;
+            service_ring(*c);
+        }
+    }
+    // Those left are still marked scheduled: they go first next turn.
+    to_service_.insert(to_service_.begin(), rings.begin() + static_cast<std::ptrdiff_t>(served), rings.end());
 }
 
 void Daemon::flush_ring(Connection& c) {

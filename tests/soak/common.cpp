@@ -71,6 +71,13 @@ std::optional<std::size_t> rss_anon(pid_t pid) {
     return std::nullopt;
 }
 
+std::optional<RunQueueWait> run_queue_wait(pid_t pid, pid_t tid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/schedstat");
+    std::uint64_t on_cpu = 0, waiting = 0;
+    if (!(in >> on_cpu >> waiting)) return std::nullopt;
+    return RunQueueWait{std::chrono::nanoseconds(on_cpu), std::chrono::nanoseconds(waiting)};
+}
+
 bool create_and_introduce(Run& run, client::Client& c, DomId d) {
     std::string home = "/local/domain/" + std::to_string(d);
     std::string id = std::to_string(d);

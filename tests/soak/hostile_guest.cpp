@@ -26,7 +26,9 @@ namespace {
 // Destroys the domain at `at` unless the guest dies first.
 class Killer {
 public:
-    Killer(Hostile& h, Clock::time_point at) : thread_([this, &h, at] {
+    Killer(Hostile& h, Clock::time_point at)
+        : thread_([this, &h, at, idle = fakexen::Host::idle_outside_lock()] {
+        fakexen::Host::idle_outside_lock(idle);  // as its guest (the policy itself is inherited)
         std::unique_lock l(m_);
         if (!cv_.wait_until(l, at, [this] { return cancelled_; })) h.die("killed at a random moment");
     }) {}

@@ -1,4 +1,5 @@
-// xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R] [--guest-nice N]
+// xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R]
+//             [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]
 //             [--good-rate N] [--seed N]
 //
 // Starts a fake-Xen host and xstored ($XSTORED_BIN, with the fake libraries
@@ -6,9 +7,12 @@
 // with N guests (a third hostile) until the duration is over, and checks
 // the run's invariants (docs/security.md). Prints the figures; exits 1 if
 // any invariant broke.
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,9 +43,69 @@ constexpr std::size_t kFixedOverhead = 32u << 20;
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "xstore-soak: %s\nusage: xstore-soak [--duration S] [--guests N] [--unloaded S] "
-                 "[--latency-ratio R] [--good-rate N] [--seed N] [--guest-nice N]\n",
+                 "[--latency-ratio R] [--good-rate N] [--seed N]\n"
+                 "                   [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]\n",
                  why);
     std::exit(2);
+}
+
+Options::GuestPolicy parse_policy(const std::string& v) {
+    if (v == "normal") return Options::GuestPolicy::Normal;
+    if (v == "nice") return Options::GuestPolicy::Nice;
+    if (v == "idle") return Options::GuestPolicy::Idle;
+    usage(("bad value for --guest-policy: " + v).c_str());
+}
+
+// "1" or "2,3": a list of CPU numbers.
+std::vector<int> parse_cpus(const std::string& v) {
+    std::vector<int> cpus;
+    std::size_t at = 0;
+    while (at <= v.size()) {
+        std::size_t comma = v.find(',', at);
+        std::string one = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        char* end = nullptr;
+        long n = std::strtol(one.c_str(), &end, 10);
+        if (one.empty() || *end || n < 0 || n >= CPU_SETSIZE) usage(("bad CPU in --guest-cpus: " + v).c_str());
+        cpus.push_back(static_cast<int>(n));
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+    }
+    return cpus;
+}
+
+const char* policy_name(const Options& o) {
+    switch (o.guest_policy) {
+        case Options::GuestPolicy::Nice: return "nice";
+        case Options::GuestPolicy::Idle: return "idle (SCHED_IDLE)";
+        case Options::GuestPolicy::Normal: break;
+    }
+    return "normal";
+}
+
+// Applies the guests' scheduling policy to the calling thread; threads it
+// starts (a hostile guest's killer) inherit it. A thread may always lower
+// its own priority, so a failure is a broken premise of the run: exit.
+void apply_guest_policy(const Options& o) {
+    int err = 0;
+    if (o.guest_policy == Options::GuestPolicy::Nice)
+        err = ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), o.guest_nice) == 0 ? 0 : errno;
+    if (o.guest_policy == Options::GuestPolicy::Idle) {
+        sched_param p{};
+        err = ::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &p);
+        // The fake hypervisor's critical sections at normal priority, as
+        // the real one's are out of any guest's scheduling.
+        fakexen::Host::idle_outside_lock(true);
+    }
+    if (!err && !o.guest_cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu : o.guest_cpus) CPU_SET(cpu, &set);
+        err = ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+    }
+    if (err) {
+        std::fprintf(stderr, "xstore-soak: cannot set the guests' policy: %s\n", std::strerror(err));
+        std::exit(2);
+    }
 }
 
 Options parse(int argc, char** argv) {
@@ -49,6 +113,14 @@ Options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+        if (a == "--guest-cpus") {
+            o.guest_cpus = parse_cpus(argv[++i]);
+            continue;
+        }
+        if (a == "--guest-policy") {
+            o.guest_policy = parse_policy(argv[++i]);
+            continue;
+        }
         char* end = nullptr;
         double v = std::strtod(argv[++i], &end);
         if (!end || *end || v < 0) usage(("bad value for " + a).c_str());
@@ -58,7 +130,10 @@ Options parse(int argc, char** argv) {
         else if (a == "--latency-ratio") o.latency_ratio = v;
         else if (a == "--good-rate") o.good_rate = static_cast<unsigned>(v);
         else if (a == "--seed") o.seed = static_cast<std::uint64_t>(v);
-        else if (a == "--guest-nice") o.guest_nice = static_cast<int>(v);
+        else if (a == "--guest-nice") {
+            o.guest_nice = static_cast<int>(v);
+            o.guest_policy = Options::GuestPolicy::Nice;
+        }
         else usage(("unknown option " + a).c_str());
     }
     if (o.unloaded == 0) o.unloaded = std::min(60.0, o.duration / 6);
@@ -114,6 +189,42 @@ void print_latency(const char* phase, const Latencies& l) {
                 l.percentile(50), l.percentile(99));
 }
 
+// Time the toolstack's thread and the daemon's spent waiting for a CPU in
+// each phase: on a shared machine most of a slow request's time is spent
+// there, not in the daemon.
+class Waits {
+public:
+    explicit Waits(pid_t daemon) : daemon_(daemon), self_(::gettid()) { mark(); }
+    void mark() {
+        marks_.push_back({run_queue_wait(daemon_, daemon_).value_or(RunQueueWait{}),
+                          run_queue_wait(::getpid(), self_).value_or(RunQueueWait{}), Clock::now()});
+    }
+    // Phases: marks 0-1 unloaded, 1-2 loaded.
+    void print(std::size_t unloaded_requests, std::size_t loaded_requests) const {
+        if (marks_.size() < 3) return;
+        phase("unloaded", marks_[0], marks_[1], unloaded_requests);
+        phase("loaded", marks_[1], marks_[2], loaded_requests);
+    }
+
+private:
+    struct Mark {
+        RunQueueWait daemon, toolstack;
+        Clock::time_point at;
+    };
+    static void phase(const char* name, const Mark& a, const Mark& b, std::size_t requests) {
+        using us = std::chrono::duration<double, std::micro>;
+        double secs = std::chrono::duration<double>(b.at - a.at).count();
+        auto d = b.daemon - a.daemon;
+        auto t = b.toolstack - a.toolstack;
+        if (secs <= 0 || requests == 0) return;
+        std::printf("run-queue wait %-9s daemon %6.1f ms/s; toolstack thread %6.1f us per request (on CPU %5.1f us)\n",
+                    name, us(d.waiting).count() / 1000 / secs, us(t.waiting).count() / double(requests),
+                    us(t.on_cpu).count() / double(requests));
+    }
+    pid_t daemon_, self_;
+    std::vector<Mark> marks_;
+};
+
 // After the run: the store is consistent, and nothing of any hostile
 // domain is left (they are all dead by now).
 void final_checks(Run& run, client::Client& c, unsigned hostile) {
@@ -157,23 +268,22 @@ int main(int argc, char** argv) {
     auto ts = run.connect();
     Latencies unloaded, loaded;
     Counts ts_counts;
+    Waits waits(run.daemon().pid());
     auto start = Clock::now();
     toolstack_cycles(run, *ts, start + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(opts.unloaded)), unloaded, ts_counts);
 
+    waits.mark();
     std::vector<std::thread> guests;
-    // A thread's nice value is its own (threads it starts inherit it).
-    auto at_guest_nice = [nice = opts.guest_nice] {
-        if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
-    };
+    auto at_guest_policy = [&opts] { apply_guest_policy(opts); };
     for (unsigned i = 0; i < good; ++i)
-        guests.emplace_back([&run, at_guest_nice, i] {
-            at_guest_nice();
+        guests.emplace_back([&run, at_guest_policy, i] {
+            at_guest_policy();
             good_guest(run, static_cast<DomId>(kFirstGood + i));
         });
     for (unsigned i = 0; i < hostile; ++i)
-        guests.emplace_back([&run, at_guest_nice, i, seed = opts.seed] {
-            at_guest_nice();
+        guests.emplace_back([&run, at_guest_policy, i, seed = opts.seed] {
+            at_guest_policy();
             hostile_guest(run, static_cast<DomId>(kFirstHostile + i), seed * 1000 + i);
         });
     auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opts.duration));
@@ -181,6 +291,7 @@ int main(int argc, char** argv) {
     auto loaded_from = Clock::now();
     toolstack_cycles(run, *ts, end, loaded, ts_counts);
     auto cpu_to = testing::cpu_time(run.daemon().pid());
+    waits.mark();
     double loaded_secs = std::chrono::duration<double>(Clock::now() - loaded_from).count();
     run.stop = true;
     for (auto& t : guests) t.join();
@@ -194,8 +305,12 @@ int main(int argc, char** argv) {
     for (const auto& problem : run.daemon().stop()) run.violation("daemon: " + problem);
 
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("xstore-soak: %.0f s, %u guests (%u well-behaved, %u hostile), seed %llu\n", secs, opts.guests, good,
-                hostile, static_cast<unsigned long long>(opts.seed));
+    std::printf("xstore-soak: %.0f s, %u guests (%u well-behaved, %u hostile), seed %llu, guest policy %s", secs,
+                opts.guests, good, hostile, static_cast<unsigned long long>(opts.seed), policy_name(opts));
+    if (opts.guest_policy == Options::GuestPolicy::Nice) std::printf(" %d", opts.guest_nice);
+    for (std::size_t i = 0; i < opts.guest_cpus.size(); ++i)
+        std::printf("%s%d", i ? "," : ", guests on CPU ", opts.guest_cpus[i]);
+    std::printf("\n");
     for (const auto& [kind, n] : run.counts()) std::printf("  %-44s %12llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     std::printf("RssAnon: start %.1f MiB, peak %.1f MiB, bound %.1f MiB (start + %zu MiB + %llu x %u domains)%s\n",
                 base / 1048576.0, mem.peak / 1048576.0, bound / 1048576.0, kFixedOverhead >> 20,
@@ -206,6 +321,7 @@ int main(int argc, char** argv) {
                     100.0 * static_cast<double>((*cpu_to - *cpu_from).count()) / 1000.0 / loaded_secs);
     print_latency("unloaded", unloaded);
     print_latency("loaded", loaded);
+    waits.print(unloaded.us.size(), loaded.us.size());
     double ratio = unloaded.percentile(99) > 0 ? loaded.percentile(99) / unloaded.percentile(99) : 0;
     std::printf("p99 loaded / unloaded: %.2f%s\n", ratio, opts.latency_ratio > 0 ? "" : " (not enforced)");
     if (opts.latency_ratio > 0 && ratio > opts.latency_ratio)

@@ -32,11 +32,24 @@ struct Options {
     double latency_ratio = 0; // fail when loaded p99 > ratio x unloaded p99 (0: report only)
     unsigned good_rate = 20;  // requests per second of each well-behaved guest
     std::uint64_t seed = 1;
-    // Nice value of the guests' threads. On a Xen host guests run on their
-    // own CPUs and cost dom0 only the daemon's work; here they share two
-    // cores with the daemon and the toolstack, and a positive value keeps
-    // them from taking the CPU the toolstack's requests wait for.
-    int guest_nice = 0;
+    // How the guests' threads are scheduled. On a Xen host guests run on
+    // their own vCPUs and cost dom0 only the daemon's work; here they share
+    // the machine's cores with the daemon and the toolstack. `Idle`
+    // (SCHED_IDLE) models guests on other CPUs: they run whenever the
+    // daemon and the toolstack do not want the CPU, so they still load the
+    // daemon as hard as it can take, but do not hold it back (inside the
+    // fake hypervisor's critical sections they run at normal priority, as a
+    // hypercall would: fakexen::Host::idle_outside_lock). `Nice` only
+    // weights them down (CFS still gives them their share); `Normal` is the
+    // harshest case: every guest competes with the daemon as an equal.
+    enum class GuestPolicy { Normal, Nice, Idle };
+    GuestPolicy guest_policy = GuestPolicy::Normal;
+    int guest_nice = 10;  // with GuestPolicy::Nice
+    // CPUs the guests' threads may run on (empty: any). With the program
+    // itself started on other CPUs (taskset), the daemon and the toolstack
+    // keep those to themselves, as dom0 does on a host whose guests run on
+    // other physical CPUs.
+    std::vector<int> guest_cpus;
 };
 
 // Quotas as the daemon reports them (GET_QUOTA).
@@ -105,6 +118,15 @@ void hostile_guest(Run& run, DomId d, std::uint64_t seed);
 
 // Resident anonymous memory of a process (RssAnon), bytes.
 std::optional<std::size_t> rss_anon(pid_t pid);
+
+// A thread's time on a CPU and waiting in a run queue for one, from
+// /proc/<pid>/task/<tid>/schedstat: where a slow request's time went when
+// the daemon itself was not busy.
+struct RunQueueWait {
+    std::chrono::nanoseconds on_cpu{0}, waiting{0};
+    RunQueueWait operator-(const RunQueueWait& o) const { return {on_cpu - o.on_cpu, waiting - o.waiting}; }
+};
+std::optional<RunQueueWait> run_queue_wait(pid_t pid, pid_t tid);
 
 // Create the domain's home as a toolstack does: /local/domain/<d> (owner
 // dom0, readable by d), <home>/domid, <home>/data owned by d; then

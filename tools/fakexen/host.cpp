@@ -1,6 +1,7 @@
 #include "tools/fakexen/host.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -129,14 +130,33 @@ HandleRecord& Host::handle(std::uint32_t slot) {
     return reinterpret_cast<HandleRecord*>(base_ + kHandlesOffset)[slot];
 }
 
+namespace {
+
+thread_local bool t_idle_outside_lock = false;
+thread_local int t_locks_held = 0;  // of every host (a thread may hold two)
+
+void set_policy(int policy) {
+    sched_param p{};
+    (void)pthread_setschedparam(pthread_self(), policy, &p);
+}
+
+}  // namespace
+
+void Host::idle_outside_lock(bool on) { t_idle_outside_lock = on; }
+bool Host::idle_outside_lock() { return t_idle_outside_lock; }
+
 Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
+    if (t_idle_outside_lock && t_locks_held++ == 0) set_policy(SCHED_OTHER);
     int rc = pthread_mutex_lock(m_);
     // The previous holder died inside its critical section. Every critical
     // section leaves the tables usable at each step, so carry on.
     if (rc == EOWNERDEAD) pthread_mutex_consistent(m_);
 }
 
-Host::Lock::~Lock() { pthread_mutex_unlock(m_); }
+Host::Lock::~Lock() {
+    pthread_mutex_unlock(m_);
+    if (t_idle_outside_lock && --t_locks_held == 0) set_policy(SCHED_IDLE);
+}
 
 Result<> write_zero_file(const std::string& path, std::size_t size) {
     std::string tmp = path + ".new." + std::to_string(::getpid());

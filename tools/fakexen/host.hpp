@@ -56,6 +56,16 @@ public:
     private:
         pthread_mutex_t* m_;
     };
+
+    // For a load generator whose guest threads run under SCHED_IDLE, as
+    // guests on CPUs of their own: the host's critical sections stand for
+    // the hypervisor's, which no guest's scheduling can stall, but a guest
+    // thread starved inside one would stall every other user of the host
+    // (the daemon included) behind the lock. A thread that calls this with
+    // true runs each critical section under SCHED_OTHER and goes back to
+    // SCHED_IDLE after it. Per thread; threads it starts must call it too.
+    static void idle_outside_lock(bool on);
+    static bool idle_outside_lock();
     Lock lock() { return Lock(*this); }
 
 private:
