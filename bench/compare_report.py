@@ -385,6 +385,14 @@ def targets():
                         "echo 4.3M ops/s, C 197k, oxenstored 140k", "≥ 7",
                         lambda r, p, v=v: _ratio(r, p, "pipeline", v, "ops_per_s", "oxenstored"),
                         _at_least(7), fmt_ratio))
+    # Issue 13 section 3, the write path: against the transport's own limit,
+    # measured in the same run as xstored.
+    for mix, goal in (("write", 0.7), ("read", 0.85)):
+        v = f"{mix} c=16 w=16"
+        t.append(Target(f"16 clients × 16 in flight, {mix} mix: xstored ≥ {goal}× echo",
+                        "0.45× echo for writes, 0.70× for reads (an independent measurement)", f"≥ {goal}",
+                        lambda r, p, v=v: _ratio(r, p, "pipeline", v, "ops_per_s", "xstore-echo"),
+                        _at_least(goal), fmt_ratio))
     t.append(Target("Boot storm (16 toolstacks, 30 writes/tx): zero EAGAIN",
                     "C 13.6 EAGAIN retries per commit", "0 retries", _eagain_zero,
                     lambda x: (x == 0, "none" if x == 0 else f"{x} retries"), lambda x: f"{x} retries"))

@@ -84,6 +84,24 @@ class Targets(unittest.TestCase):
         self.assertTrue(o.check(8.0)[0])
         self.assertFalse(o.check(6.9)[0])
 
+    def test_pipeline_against_echo_in_the_same_run(self):
+        res = cr.Results([rec("xstore-echo", "pipeline", "write c=16 w=16", ops_per_s=2e6),
+                          rec("xstored", "pipeline", "write c=16 w=16", ops_per_s=1.5e6),
+                          rec("xstore-echo", "pipeline", "read c=16 w=16", ops_per_s=2e6),
+                          rec("xstored", "pipeline", "read c=16 w=16", ops_per_s=1.6e6)])
+        w = target("write mix: xstored ≥ 0.7× echo")
+        r = target("read mix: xstored ≥ 0.85× echo")
+        self.assertAlmostEqual(w.measure(res, "same-cpu"), 0.75)
+        self.assertTrue(w.check(0.75)[0])
+        self.assertFalse(w.check(0.69)[0])
+        self.assertAlmostEqual(r.measure(res, "same-cpu"), 0.8)
+        self.assertFalse(r.check(0.8)[0])
+        self.assertTrue(r.check(0.85)[0])
+        self.assertIsNone(w.measure(res, "split"))
+        # Without echo in the data there is no ratio to report.
+        only = cr.Results([rec("xstored", "pipeline", "write c=16 w=16", ops_per_s=1.5e6)])
+        self.assertIsNone(w.measure(only, "same-cpu"))
+
     def test_bootstorm_eagain_must_be_zero_in_every_repetition(self):
         v = "k=16 writes=30"
         t = target("zero EAGAIN")
