@@ -25,6 +25,7 @@ RESULTS_FILE = "results.jsonl"
 RUN_FILE = "run.json"
 APPENDIX_FILE = "resource-bounds.md"
 GUESTBOOT_NOTES_FILE = "guestboot-notes.md"  # the profile behind the guest figures, written by hand
+WRITE_PATH_NOTES_FILE = "write-path-notes.md"  # the write path's profiles and changes, written by hand
 
 
 # ---------------------------------------------------------------- numbers
@@ -819,6 +820,8 @@ def render(records, meta):
     out = ["# Performance\n", INTRO]
     out += method_section(res, meta)
     out += targets_section(res)
+    if meta.get("write_path_notes"):
+        out.append("\n" + meta["write_path_notes"])
     out += comparison_section(res)
     out += guestboot_section(res, meta)
     out += live_update_section(res, meta)
@@ -847,7 +850,8 @@ def load(data_dir):
 
 def hand_written(data_dir, meta):
     """`meta` with the parts written by hand beside the data, copied as they are."""
-    for key, name in (("appendix", APPENDIX_FILE), ("guestboot_notes", GUESTBOOT_NOTES_FILE)):
+    for key, name in (("appendix", APPENDIX_FILE), ("guestboot_notes", GUESTBOOT_NOTES_FILE),
+                      ("write_path_notes", WRITE_PATH_NOTES_FILE)):
         path = os.path.join(data_dir, name)
         if os.path.exists(path):
             with open(path) as f:

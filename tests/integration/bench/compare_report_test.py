@@ -7,6 +7,7 @@ ratios, and the verdict on each of the issue's targets.
 """
 import os
 import sys
+import tempfile
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -230,6 +231,17 @@ class Page(unittest.TestCase):
         row = next(l for l in page.splitlines() if l.startswith("| ping read c=1 w=1 | ops/s"))
         # echo, xstored, C, oxenstored (not run), then xstored/echo, /C, /oxenstored.
         self.assertIn("| 100k | 90k | 40k | not run | 0.90× | 2.25× | - |", row)
+
+
+    def test_write_path_notes_follow_the_targets(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, cr.WRITE_PATH_NOTES_FILE), "w") as f:
+                f.write("## The write path\n\nprofile\n")
+            meta = cr.hand_written(d, {"commands": ["bench/compare.py"]})
+        page = cr.render([rec("xstored", "ping", PING)], meta)
+        self.assertIn("## The write path", page)
+        self.assertLess(page.index("## Targets"), page.index("## The write path"))
+        self.assertLess(page.index("## The write path"), page.index("## Comparison"))
 
 
 def gb(daemon, variant, guests, placement="same-cpu", status="ok", **extra):
