@@ -1,11 +1,41 @@
 #include "daemon/out_queue.hpp"
 
 #include <functional>
+#include <vector>
 
 namespace xs::daemon {
 
+namespace {
+
+// Buffers of sent messages, kept for the next ones: every reply is at least
+// a 16-byte header, past std::string's inline capacity, so without this each
+// reply costs a malloc and a free (a few percent of the daemon's CPU in the
+// pipeline mixes). Bounded in count and size, shared by all connections
+// (at most kSpareMax * kSpareCap bytes, however many connections exist).
+constexpr std::size_t kSpareMax = 256;
+constexpr std::size_t kSpareCap = 256;
+thread_local std::vector<std::string> spares;
+
+std::string take_buffer() {
+    if (spares.empty()) return {};
+    std::string b = std::move(spares.back());
+    spares.pop_back();
+    b.clear();
+    return b;
+}
+
+void keep_buffer(std::string& b) {
+    if (b.capacity() <= kSpareCap && b.capacity() > 15 && spares.size() < kSpareMax) {
+        if (spares.capacity() == 0) spares.reserve(kSpareMax);
+        spares.push_back(std::move(b));
+    }
+}
+
+}  // namespace
+
 void OutQueue::push_reply(const wire::Header& req, std::uint32_t type, std::string_view payload) {
     OutMsg m;
+    m.bytes = take_buffer();
     m.bytes.reserve(wire::kHeaderSize + payload.size());
     wire::append_message(m.bytes, wire::Header{type, req.req_id, req.tx_id, 0}, payload);
     bytes_ += m.bytes.size();
@@ -53,6 +83,7 @@ bool OutQueue::push_event(std::string_view payload, std::chrono::steady_clock::t
     m.event_key = key;
     m.deadline = deadline;
     m.source = source;
+    m.bytes = take_buffer();
     wire::append_message(m.bytes, wire::Header{wire::kWatchEvent, 0, 0, 0}, payload);
     bytes_ += m.bytes.size();
     event_bytes_ += m.bytes.size();
@@ -94,6 +125,7 @@ void OutQueue::forget(const OutMsg& m) {
 
 void OutQueue::pop_front() {
     forget(q_.front());
+    keep_buffer(q_.front().bytes);
     q_.pop_front();
     head_off_ = 0;
 }

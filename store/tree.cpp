@@ -199,7 +199,9 @@ Result<Effects> Tree::write(const OpContext& ctx, std::string_view path, std::st
         if (n.owner() == ctx.caller.domid && growth > ctx.budget.memory_left) return fail(ENOSPC);
     }
     Effects e;
-    e.deltas.add(n.owner(), 0, growth);
+    // An overwrite with a value of the same length (the common rewrite of a
+    // state or counter) changes nobody's figures: no entry, no allocation.
+    if (growth != 0) e.deltas.add(n.owner(), 0, growth);
     set_value(*slot, value, ++*ctx.generation);
     PermRef perms = share_perms(*slot);
     e.changes.push_back(Change{std::string(path), perms, perms, share_perms(parent_node), {}, {}, 0});

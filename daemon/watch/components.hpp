@@ -26,9 +26,11 @@ public:
         } else if (done_) {
             return false;
         }
-        std::size_t slash = rest_.find('/');
+        // A byte loop rather than find(): names are short (see store/path.hpp).
+        std::size_t slash = 0;
+        while (slash < rest_.size() && rest_[slash] != '/') ++slash;
         out = rest_.substr(0, slash);
-        if (slash == std::string_view::npos) {
+        if (slash == rest_.size()) {
             done_ = true;
         } else {
             rest_.remove_prefix(slash + 1);

@@ -301,15 +301,20 @@ std::size_t Registry::node_count() const { return impl_->nodes.size() - 1 - impl
 
 void Registry::visit_subtree(std::string_view path, WatchFn fn) const {
     const Impl& m = *impl_;
-    const std::size_t below_top = levels_below_top(path);
+    // The path's depth matters only to a watch with a depth limit, met on
+    // the way: counted then, not for every change (most meet no watch).
+    long below_top = -1;
     Components c(path);
     std::string_view part;
     Index n = kRoot;
     for (std::size_t level = 0; c.next(part); ++level) {
         n = m.child(n, part);
         if (n == kNone) return;
-        const long extra = static_cast<long>(below_top) - static_cast<long>(level);
-        for (Index i = m.nodes[n].first_watch; i != kNone; i = m.entries[i].node_next) {
+        Index first = m.nodes[n].first_watch;
+        if (first == kNone) continue;
+        if (below_top < 0) below_top = static_cast<long>(levels_below_top(path));
+        const long extra = below_top - static_cast<long>(level);
+        for (Index i = first; i != kNone; i = m.entries[i].node_next) {
             const Watch& w = m.entries[i].w;
             if (w.depth < 0 || extra <= w.depth) fn(w);
         }

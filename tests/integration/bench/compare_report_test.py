@@ -7,6 +7,7 @@ ratios, and the verdict on each of the issue's targets.
 """
 import os
 import sys
+import tempfile
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -83,6 +84,24 @@ class Targets(unittest.TestCase):
         self.assertAlmostEqual(o.measure(res, "same-cpu"), 8.0)
         self.assertTrue(o.check(8.0)[0])
         self.assertFalse(o.check(6.9)[0])
+
+    def test_pipeline_against_echo_in_the_same_run(self):
+        res = cr.Results([rec("xstore-echo", "pipeline", "write c=16 w=16", ops_per_s=2e6),
+                          rec("xstored", "pipeline", "write c=16 w=16", ops_per_s=1.5e6),
+                          rec("xstore-echo", "pipeline", "read c=16 w=16", ops_per_s=2e6),
+                          rec("xstored", "pipeline", "read c=16 w=16", ops_per_s=1.6e6)])
+        w = target("write mix: xstored ≥ 0.7× echo")
+        r = target("read mix: xstored ≥ 0.85× echo")
+        self.assertAlmostEqual(w.measure(res, "same-cpu"), 0.75)
+        self.assertTrue(w.check(0.75)[0])
+        self.assertFalse(w.check(0.69)[0])
+        self.assertAlmostEqual(r.measure(res, "same-cpu"), 0.8)
+        self.assertFalse(r.check(0.8)[0])
+        self.assertTrue(r.check(0.85)[0])
+        self.assertIsNone(w.measure(res, "split"))
+        # Without echo in the data there is no ratio to report.
+        only = cr.Results([rec("xstored", "pipeline", "write c=16 w=16", ops_per_s=1.5e6)])
+        self.assertIsNone(w.measure(only, "same-cpu"))
 
     def test_bootstorm_eagain_must_be_zero_in_every_repetition(self):
         v = "k=16 writes=30"
@@ -212,6 +231,17 @@ class Page(unittest.TestCase):
         row = next(l for l in page.splitlines() if l.startswith("| ping read c=1 w=1 | ops/s"))
         # echo, xstored, C, oxenstored (not run), then xstored/echo, /C, /oxenstored.
         self.assertIn("| 100k | 90k | 40k | not run | 0.90× | 2.25× | - |", row)
+
+
+    def test_write_path_notes_follow_the_targets(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, cr.WRITE_PATH_NOTES_FILE), "w") as f:
+                f.write("## The write path\n\nprofile\n")
+            meta = cr.hand_written(d, {"commands": ["bench/compare.py"]})
+        page = cr.render([rec("xstored", "ping", PING)], meta)
+        self.assertIn("## The write path", page)
+        self.assertLess(page.index("## Targets"), page.index("## The write path"))
+        self.assertLess(page.index("## The write path"), page.index("## Comparison"))
 
 
 def gb(daemon, variant, guests, placement="same-cpu", status="ok", **extra):

@@ -198,3 +198,32 @@ TEST_CASE("append in name order builds the same map, with full blocks, and leave
         expect_equal(snapshot, half);
     }
 }
+
+// find() scans small leaves and searches larger ones: both must tell apart
+// names that share their last byte or a prefix, at sizes either side of
+// the switch, and find nothing for a name between, before or after them.
+TEST_CASE("find and find_slot on leaves either side of the scan size") {
+    for (int count : {1, 2, 15, 16, 17, 40, 64}) {
+        CAPTURE(count);
+        ChildMap m;
+        std::vector<std::string> names;
+        for (int i = 0; i < count; ++i) {
+            names.push_back("k" + std::to_string(i));
+            m.insert(leaf(names.back(), names.back()));
+        }
+        for (const auto& n : names) {
+            Node* found = m.find(n);
+            REQUIRE(found);
+            CHECK(found->value() == n);
+            Node** slot = m.find_slot(n);
+            REQUIRE(slot);
+            CHECK((*slot)->name() == n);
+        }
+        for (const char* absent : {"k", "j9", "k1x", "k" "999", "x1", "1k", "K1", "k01"}) {
+            CHECK(m.find(absent) == nullptr);
+            CHECK(m.find_slot(absent) == nullptr);
+        }
+        const char* why = nullptr;
+        CHECK_MESSAGE(m.check(why), (why ? why : ""));
+    }
+}
