@@ -3,7 +3,6 @@
 // of a live update) takes all of that from the previous daemon's state file
 // and the fds it left open.
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

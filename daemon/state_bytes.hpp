@@ -4,7 +4,7 @@
 // mapping costs microseconds, and the decode of a 100k-node stream (8 MB)
 // touched 2,000 of them, cold, in a process that had just started: read()
 // copies from the page cache inside the kernel, and the decode then walks a
-// handful of large pages (decode 15-20 -> 11-13 ms, the copy 1.5-2.5 ms).
+// handful of large pages (decode 15-20 -> 12-15 ms, the read 1.5-2 ms).
 // Where the kernel gives no large pages this is a plain read into memory.
 #pragma once
 
