@@ -287,6 +287,26 @@ void Daemon::expire_events() {
     next_deadline_ = next;
 }
 
+// With guest rings to serve or flush in this turn, the sockets' replies (dom0's
+// toolstack) are sent before that work rather than after it: otherwise a
+// toolstack request waits for up to a ring budget of guest requests and a
+// flush to every ring that has something to say. Without guest work the
+// replies go with the end of the turn (one submission instead of two).
+void Daemon::send_socket_replies_first() {
+    bool guest_work = !to_service_.empty();
+    bool socket_reply = false;
+    for (ConnId id : dirty_) {
+        const Connection* c = find(id);
+        if (!c) continue;
+        if (c->kind() == Connection::Kind::Ring) guest_work = true;
+        else socket_reply = socket_reply || (!c->out.empty() && !c->send_in_flight);
+    }
+    if (!guest_work || !socket_reply) return;
+    for (ConnId id : dirty_)
+        if (Connection* c = find(id); c && c->kind() != Connection::Kind::Ring) flush(*c);
+    loop_.submit_sends();
+}
+
 void Daemon::on_turn_end() {
     if (next_deadline_ != Clock::time_point{} && next_deadline_ <= loop_.now()) expire_events();
     // Guests paused by flow control may go on once their work drained.
@@ -301,6 +321,7 @@ void Daemon::on_turn_end() {
             }
     }
     if (resume_input_) lu_resume_input();
+    send_socket_replies_first();
     service_rings();  // a bounded amount of guest input
     // A live update's next step (it may exec here, or fail and answer).
     std::optional<Clock::time_point> lu_wake = lu_step();

@@ -114,6 +114,7 @@ private:
     // ---- guest rings (ring_io.cpp) ----
     void schedule_ring(Connection& c);
     void service_ring(Connection& c);
+    void send_socket_replies_first();
     void service_rings();
     void flush_ring(Connection& c);
     void reset_ring(Connection& c, bool handshake);

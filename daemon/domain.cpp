@@ -148,11 +148,17 @@ void Daemon::check_domains() {
     if (notify_release) fire_special_plain(store::kReleaseDomain);
 }
 
+// Every pending port in one go. VIRQ_DOM_EXC is looked into once, after the
+// drain: a domain's destruction raises it twice (dying, then gone), and the
+// second comes back at the unmask of the first, so checking at each pop
+// made two walks of the hypervisor's list where one, made after both were
+// taken, sees the same.
 void Daemon::on_event_channel() {
+    bool domains_changed = false;
     while (auto port = hv_->pending()) {
         hv_->unmask(*port);
         if (*port == virq_port_) {
-            check_domains();
+            domains_changed = true;
             continue;
         }
         auto it = by_port_.find(*port);
@@ -162,6 +168,7 @@ void Daemon::on_event_channel() {
             mark_dirty(*c);  // the guest may have made room for our output
         }
     }
+    if (domains_changed) check_domains();
 }
 
 }  // namespace xs::daemon

@@ -55,6 +55,7 @@ public:
     void unwatch(int fd) override;
     void set_deadline(std::optional<Clock::time_point> when) override { deadline_.set(when); }
     void run(LoopClient& client) override;
+    void submit_sends() override { prepare(); }  // writes queued sends at once
     void stop() override { stopping_ = true; }
 
 private:

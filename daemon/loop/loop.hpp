@@ -81,6 +81,12 @@ public:
     // itself is copied; at most IOV_MAX entries are taken per send. A send
     // on a connection that hung up is dropped without a callback.
     virtual void send(ConnId id, std::span<const iovec> iov) = 0;
+    // Start the sends queued so far now instead of at the end of the turn
+    // (io_uring: one io_uring_submit). The daemon calls it between
+    // answering sockets and serving guest rings, so that dom0's replies do
+    // not wait for the guests' work of the same turn. Results come as usual,
+    // in a later turn; while quiescing it starts nothing.
+    virtual void submit_sends() = 0;
     // Stop all I/O on `id` and close its fd. Safe to call from any callback,
     // including for a connection with a send in flight (the send is
     // cancelled; no on_sent follows).

@@ -183,6 +183,11 @@ std::optional<TimePoint> UringLoop::next_accept_retry() const {
     return when;
 }
 
+void UringLoop::submit_sends() {
+    prepare();  // arms the sends of connections made dirty by send()
+    if (io_uring_sq_ready(&ring_) > 0) submit_prepared();
+}
+
 void UringLoop::submit_prepared() {
     int r = io_uring_submit(&ring_);
     if (!wait_result_ok(r)) die("io_uring_submit", -r);

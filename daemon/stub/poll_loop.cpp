@@ -44,6 +44,7 @@ public:
         while (!stop_) turn(client);
     }
     void stop() override { stop_ = true; }
+    void submit_sends() override {}  // no sockets in a stub domain
 
 private:
     struct Watch {

@@ -44,6 +44,7 @@ public:
     void set_deadline(std::optional<daemon::Clock::time_point>) override {}
     void run(daemon::LoopClient&) override {}
     void stop() override {}
+    void submit_sends() override {}  // the driver decides when sends complete
 
     bool closed(daemon::ConnId id) const { return closed_.count(id) != 0; }
     bool reading(daemon::ConnId id) const { return not_reading_.count(id) == 0; }

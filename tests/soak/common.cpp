@@ -56,6 +56,19 @@ double Latencies::percentile(double p) const {
     return s[k];
 }
 
+std::map<std::string, Latencies::KindFigures> Latencies::by_kind() const {
+    std::map<std::string, Latencies> split;
+    for (std::size_t i = 0; i < us.size() && i < kinds.size(); ++i) split[kinds[i]].us.push_back(us[i]);
+    double tail = percentile(99);
+    std::map<std::string, KindFigures> out;
+    for (const auto& [kind, l] : split) {
+        KindFigures f{l.us.size(), 0, l.percentile(50), l.percentile(99)};
+        f.in_tail = static_cast<std::size_t>(std::count_if(l.us.begin(), l.us.end(), [tail](double v) { return v > tail; }));
+        out[kind] = f;
+    }
+    return out;
+}
+
 std::optional<std::size_t> rss_anon(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string key;

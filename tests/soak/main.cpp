@@ -187,6 +187,9 @@ struct MemoryWatch {
 void print_latency(const char* phase, const Latencies& l) {
     std::printf("toolstack latency %-9s %8zu requests  p50 %8.1f us  p99 %8.1f us\n", phase, l.us.size(),
                 l.percentile(50), l.percentile(99));
+    for (const auto& [kind, f] : l.by_kind())
+        std::printf("  %-22s %8zu  p50 %8.1f us  p99 %8.1f us  in the phase's slowest 1%%: %zu\n", kind.c_str(),
+                    f.count, f.p50, f.p99, f.in_tail);
 }
 
 // Time the toolstack's thread and the daemon's spent waiting for a CPU in

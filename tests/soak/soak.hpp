@@ -94,9 +94,22 @@ private:
 };
 
 // Latency samples in microseconds, and their percentiles.
+// Each sample keeps the kind of its request, so the tail can be told apart.
 struct Latencies {
     std::vector<double> us;
+    std::vector<std::string> kinds;  // parallel to us
+    void add(const std::string& kind, double sample_us) {
+        us.push_back(sample_us);
+        kinds.push_back(kind);
+    }
     double percentile(double p) const;
+    // Per kind: count, p50, p99, and how many samples are in the whole
+    // phase's slowest 1%.
+    struct KindFigures {
+        std::size_t count = 0, in_tail = 0;
+        double p50 = 0, p99 = 0;
+    };
+    std::map<std::string, KindFigures> by_kind() const;
 };
 
 // The toolstack: create a domain with the usual device handshake (vif

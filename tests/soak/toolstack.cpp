@@ -35,7 +35,7 @@ private:
     auto timed(const std::string& kind, F&& f) {
         auto t0 = Clock::now();
         auto r = f();
-        lat_.us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        lat_.add(kind, std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         ++counts_["toolstack " + kind];
         return r;
     }

@@ -24,7 +24,7 @@ HandleRecord* live_handle(Host& host, HandleRef ref) {
 bool valid_port(std::uint32_t port) { return port != 0 && port < kMaxPorts; }
 
 void enqueue(Host& host, HandleRef ref, HandleRecord& h, std::uint32_t port) {
-    if (h.count == 0) wakeup::ring(host, ref);
+    if (h.count == 0) host.ring_after_unlock(ref);
     h.queue[(h.head + h.count) % kPortsPerHandle] = port;
     ++h.count;
 }

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
+
+#include "tools/fakexen/wakeup.hpp"
 
 namespace xs::fakexen {
 
@@ -134,6 +137,17 @@ namespace {
 
 thread_local bool t_idle_outside_lock = false;
 thread_local int t_locks_held = 0;  // of every host (a thread may hold two)
+struct DeferredRing {
+    Host* host;
+    HandleRef ref;
+};
+thread_local std::vector<DeferredRing> t_deferred_rings;
+
+void ring_deferred() {
+    std::vector<DeferredRing> rings;
+    rings.swap(t_deferred_rings);
+    for (const DeferredRing& r : rings) wakeup::ring(*r.host, r.ref);
+}
 
 void set_policy(int policy) {
     sched_param p{};
@@ -145,8 +159,13 @@ void set_policy(int policy) {
 void Host::idle_outside_lock(bool on) { t_idle_outside_lock = on; }
 bool Host::idle_outside_lock() { return t_idle_outside_lock; }
 
+void Host::ring_after_unlock(HandleRef ref) {
+    if (t_locks_held == 0) return wakeup::ring(*this, ref);
+    t_deferred_rings.push_back({this, ref});
+}
+
 Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
-    if (t_idle_outside_lock && t_locks_held++ == 0) set_policy(SCHED_OTHER);
+    if (t_locks_held++ == 0 && t_idle_outside_lock) set_policy(SCHED_OTHER);
     int rc = pthread_mutex_lock(m_);
     // The previous holder died inside its critical section. Every critical
     // section leaves the tables usable at each step, so carry on.
@@ -155,7 +174,11 @@ Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
 
 Host::Lock::~Lock() {
     pthread_mutex_unlock(m_);
-    if (t_idle_outside_lock && --t_locks_held == 0) set_policy(SCHED_IDLE);
+    if (--t_locks_held > 0) return;
+    // Still at normal priority: an idle thread preempted before its
+    // doorbells would leave their listeners asleep.
+    ring_deferred();
+    if (t_idle_outside_lock) set_policy(SCHED_IDLE);
 }
 
 Result<> write_zero_file(const std::string& path, std::size_t size) {

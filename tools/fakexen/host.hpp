@@ -67,6 +67,14 @@ public:
     static void idle_outside_lock(bool on);
     static bool idle_outside_lock();
     Lock lock() { return Lock(*this); }
+    // The doorbell of handle `ref`, sent once this thread releases the
+    // outermost host lock it holds (at once if it holds none). A doorbell is
+    // a system call that wakes the listener, often on the other CPU: sent
+    // inside the critical section it kept the host-wide lock held across
+    // that wake-up while every other user of the host waited, the daemon's
+    // pending() and unmask() included. A doorbell that arrives after its
+    // port was taken is harmless: the listener finds no port and goes on.
+    void ring_after_unlock(HandleRef ref);
 
 private:
     Host(std::string dir, char* base) : dir_(std::move(dir)), base_(base) {}

@@ -35,7 +35,9 @@ socklen_t address(Host& host, HandleRef ref, sockaddr_un& addr) {
 // about 280 doorbells. A daemon serving a thousand guests that are all
 // waiting has a doorbell outstanding in each of them, so when one socket
 // is full (EAGAIN) the doorbell goes out through the next one, opened as
-// needed. One doorbell per handle at most: kMaxHandles bounds the pool.
+// needed. About one doorbell per handle (one sent after the host lock was
+// released may linger until the listener next empties its queue):
+// kMaxHandles bounds the pool.
 constexpr std::size_t kMaxSenders = 64;
 
 std::mutex senders_mutex;
@@ -80,8 +82,7 @@ int bind_socket(Host& host, HandleRef ref, bool cloexec) {
 void ring(Host& host, HandleRef ref) {
     sockaddr_un addr;
     socklen_t len = address(host, ref, addr);
-    // A dead listener (ECONNREFUSED) just misses the wake-up; it cannot miss
-    // anything else since only one doorbell is ever outstanding per handle.
+    // A dead listener (ECONNREFUSED) just misses the wake-up.
     (void)send_doorbell(addr, len);
 }
 

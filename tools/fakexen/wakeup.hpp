@@ -13,6 +13,7 @@ namespace xs::fakexen::wakeup {
 // A new datagram socket bound to `ref`'s name; -1 with errno on failure.
 int bind_socket(Host& host, HandleRef ref, bool cloexec);
 // Send one doorbell to `ref`'s socket (lost silently if nobody holds it).
+// Under the host lock use Host::ring_after_unlock instead.
 void ring(Host& host, HandleRef ref);
 // Take every doorbell out of a handle's socket.
 void drain(int fd);
