@@ -325,20 +325,14 @@ void Daemon::on_turn_end() {
     service_rings();  // a bounded amount of guest input
     // A live update's next step (it may exec here, or fail and answer).
     std::optional<Clock::time_point> lu_wake = lu_step();
-    for (std::size_t i = 0; i < dirty_.size(); ++i) {  // flushing may dirty more
-        if (Connection* c = find(dirty_[i])) {
-            c->dirty = false;
-            flush(*c);
-        }
-    }
-    dirty_.clear();
+    flush_dirty();
     for (ConnId id : closing_) conns_.erase(id);
     closing_.clear();
     // Wake for the next event deadline, or at once when ring input waits.
     std::optional<Clock::time_point> wake;
     if (next_deadline_ != Clock::time_point{}) wake = next_deadline_;
     if (credit_wake_ != Clock::time_point{} && (!wake || credit_wake_ < *wake)) wake = credit_wake_;
-    if (!to_service_.empty() || resume_input_) wake = loop_.now();
+    if (!to_service_.empty() || !dirty_.empty() || resume_input_) wake = loop_.now();
     if (lu_wake && (!wake || *lu_wake < *wake)) wake = lu_wake;
     if (auto w = notify_turn(); w && (!wake || *w < *wake)) wake = w;
     loop_.set_deadline(wake);

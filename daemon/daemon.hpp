@@ -112,11 +112,20 @@ private:
     void expire_events();
 
     // ---- guest rings (ring_io.cpp) ----
+    // How long one turn spends on each kind of guest work: reading and
+    // answering rings, writing their output, taking event-channel kicks.
+    // A turn does at least one piece of each and leaves the rest, in order,
+    // to the next turn, which starts at once; dom0's sockets are read at
+    // every turn's start and answered before its guest work. So a toolstack
+    // request waits for at most about three slices of guest work, however
+    // busy a hundred guests keep the daemon.
+    static constexpr auto kGuestSlice = std::chrono::microseconds(50);
     void schedule_ring(Connection& c);
     void service_ring(Connection& c);
     void send_socket_replies_first();
     void service_rings();
     void flush_ring(Connection& c);
+    void flush_dirty();
     void reset_ring(Connection& c, bool handshake);
     void ignore(Connection& c, std::uint32_t reason);
 

@@ -148,14 +148,18 @@ void Daemon::check_domains() {
     if (notify_release) fire_special_plain(store::kReleaseDomain);
 }
 
-// Every pending port in one go. VIRQ_DOM_EXC is looked into once, after the
-// drain: a domain's destruction raises it twice (dying, then gone), and the
-// second comes back at the unmask of the first, so checking at each pop
-// made two walks of the hypervisor's list where one, made after both were
-// taken, sees the same.
+// Pending ports for at most kGuestSlice (at least one): the fd stays
+// readable while ports wait, so the rest come next turn. VIRQ_DOM_EXC is
+// looked into once, after the drain: a domain's destruction raises it twice
+// (dying, then gone), and the second comes back at the unmask of the first,
+// so checking at each pop made two walks of the hypervisor's list where
+// one, made after both were taken, sees the same.
 void Daemon::on_event_channel() {
+    const Clock::time_point until = loop_.now() + kGuestSlice;
     bool domains_changed = false;
-    while (auto port = hv_->pending()) {
+    for (bool first = true; first || loop_.now() < until; first = false) {
+        auto port = hv_->pending();
+        if (!port) break;
         hv_->unmask(*port);
         if (*port == virq_port_) {
             domains_changed = true;

@@ -12,8 +12,6 @@ namespace xs::daemon {
 
 namespace {
 constexpr int kRingReadsPerTurn = 8;
-// How long one turn serves rings (see service_rings).
-constexpr auto kRingTurnBudget = std::chrono::microseconds(200);
 }  // namespace
 
 // Whether a guest must wait before more of its requests are read: too many
@@ -67,16 +65,15 @@ void Daemon::service_ring(Connection& c) {
 }
 
 // Rings with input to read, a bounded amount each (service_ring), and all
-// of them for at most kRingTurnBudget. Socket input is read and answered
-// at the start and end of each turn, so a request of the toolstack waits
-// for at most about one budget of guest work instead of for every ring with
+// of them for at most kGuestSlice. A request of the toolstack waits for at
+// most about that much of this work instead of for every ring with
 // something to say (with a hundred busy guests a turn took milliseconds).
 // Rings not reached keep their place at the head of the queue, and at least
 // one is served per turn, so every guest still makes progress in turn.
 void Daemon::service_rings() {
     std::vector<ConnId> rings;
     rings.swap(to_service_);
-    const Clock::time_point until = loop_.now() + kRingTurnBudget;
+    const Clock::time_point until = loop_.now() + kGuestSlice;
     std::size_t served = 0;
     for (; served < rings.size(); ++served) {
         if (served > 0 && loop_.now() >= until) break;
@@ -87,6 +84,28 @@ void Daemon::service_rings() {
     }
     // Those left are still marked scheduled: they go first next turn.
     to_service_.insert(to_service_.begin(), rings.begin() + static_cast<std::ptrdiff_t>(served), rings.end());
+}
+
+// The turn's output: every socket's, then the rings' for at most kGuestSlice
+// (at least one ring; during a live update all of them). Each ring written
+// to costs a kick; rings not reached stay dirty and go first next turn.
+void Daemon::flush_dirty() {
+    const Clock::time_point until = loop_.now() + kGuestSlice;
+    bool ring_flushed = false;
+    std::vector<ConnId> later;
+    for (std::size_t i = 0; i < dirty_.size(); ++i) {  // flushing may dirty more
+        Connection* c = find(dirty_[i]);
+        if (!c) continue;
+        bool ring = c->kind() == Connection::Kind::Ring;
+        if (ring && ring_flushed && !updating() && loop_.now() >= until) {
+            later.push_back(c->id());  // still marked dirty
+            continue;
+        }
+        c->dirty = false;
+        flush(*c);
+        ring_flushed = ring_flushed || ring;
+    }
+    dirty_ = std::move(later);
 }
 
 void Daemon::flush_ring(Connection& c) {
