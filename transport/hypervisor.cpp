@@ -25,6 +25,15 @@ struct Hypervisor::Impl {
     xenevtchn_handle* evtchn = nullptr;
     xengnttab_handle* gnttab = nullptr;
     void* xc = nullptr;
+    // The domain list's buffers, made at the first call and kept: a fresh
+    // 128 KiB each time was a mapping and 32 page faults per domain death.
+    std::vector<std::uint64_t> scratch;
+    std::vector<xs_dominfo> list;
+    void* scratch_for(unsigned max) {
+        std::size_t words = (xs_xc_scratch_size(max) + sizeof(std::uint64_t) - 1) / sizeof(std::uint64_t);
+        if (scratch.size() < words) scratch.resize(words);
+        return scratch.data();
+    }
 };
 
 std::unique_ptr<Hypervisor> Hypervisor::open(std::string& why) {
@@ -81,7 +90,7 @@ DomainInfo convert(const xs_dominfo& d) {
 
 Result<std::optional<DomainInfo>> Hypervisor::domain(DomId id) {
     xs_dominfo d{};
-    int n = xs_xc_domains(impl_->xc, id, 1, &d);
+    int n = xs_xc_domains(impl_->xc, id, 1, impl_->scratch_for(1), &d);
     if (n < 0) return fail(errno ? errno : EIO);
     if (n == 0 || d.domid != id) return std::optional<DomainInfo>();
     return std::optional<DomainInfo>(convert(d));
@@ -89,10 +98,12 @@ Result<std::optional<DomainInfo>> Hypervisor::domain(DomId id) {
 
 Result<std::vector<DomainInfo>> Hypervisor::domains() {
     std::vector<DomainInfo> out;
-    std::vector<xs_dominfo> buf(kMaxDomains);
+    std::vector<xs_dominfo>& buf = impl_->list;
+    buf.resize(kMaxDomains);
+    void* scratch = impl_->scratch_for(kMaxDomains);
     std::uint32_t first = 0;
     for (;;) {
-        int n = xs_xc_domains(impl_->xc, first, kMaxDomains, buf.data());
+        int n = xs_xc_domains(impl_->xc, first, kMaxDomains, scratch, buf.data());
         if (n < 0) return fail(errno ? errno : EIO);
         for (int i = 0; i < n; ++i) out.push_back(convert(buf[static_cast<std::size_t>(i)]));
         if (n < static_cast<int>(kMaxDomains)) return out;

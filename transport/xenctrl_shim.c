@@ -19,10 +19,11 @@ static uint64_t unique_of(const xc_domaininfo_t* d) {
     return (h ^ d->domain) * 1099511628211ull;
 }
 
-int xs_xc_domains(void* xc, uint32_t first, unsigned max, struct xs_dominfo* out) {
-    if (!xc || max == 0) return -1;
-    xc_domaininfo_t* info = calloc(max, sizeof *info);
-    if (!info) return -1;
+size_t xs_xc_scratch_size(unsigned max) { return (size_t)max * sizeof(xc_domaininfo_t); }
+
+int xs_xc_domains(void* xc, uint32_t first, unsigned max, void* scratch, struct xs_dominfo* out) {
+    if (!xc || max == 0 || !scratch) return -1;
+    xc_domaininfo_t* info = scratch;
     int n = xc_domain_getinfolist((xc_interface*)xc, first, max, info);
     for (int i = 0; i < n; ++i) {
         out[i].domid = info[i].domain;
@@ -32,6 +33,5 @@ int xs_xc_domains(void* xc, uint32_t first, unsigned max, struct xs_dominfo* out
         out[i].crashed = out[i].shutdown && out[i].shutdown_reason == SHUTDOWN_crash;
         out[i].unique = unique_of(&info[i]);
     }
-    free(info);
     return n;
 }

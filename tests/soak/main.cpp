@@ -1,6 +1,6 @@
 // xstore-soak [--duration S] [--guests N] [--unloaded S] [--latency-ratio R]
 //             [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]
-//             [--good-rate N] [--seed N]
+//             [--daemon-cpus LIST] [--toolstack-cpus LIST] [--good-rate N] [--seed N]
 //
 // Starts a fake-Xen host and xstored ($XSTORED_BIN, with the fake libraries
 // of $XSTORE_FAKEXEN_LIBDIR), measures the toolstack alone, then runs it
@@ -44,7 +44,8 @@ constexpr std::size_t kFixedOverhead = 32u << 20;
     std::fprintf(stderr,
                  "xstore-soak: %s\nusage: xstore-soak [--duration S] [--guests N] [--unloaded S] "
                  "[--latency-ratio R] [--good-rate N] [--seed N]\n"
-                 "                   [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]\n",
+                 "                   [--guest-policy normal|nice|idle] [--guest-nice N] [--guest-cpus LIST]\n"
+                 "                   [--daemon-cpus LIST] [--toolstack-cpus LIST]\n",
                  why);
     std::exit(2);
 }
@@ -57,7 +58,7 @@ Options::GuestPolicy parse_policy(const std::string& v) {
 }
 
 // "1" or "2,3": a list of CPU numbers.
-std::vector<int> parse_cpus(const std::string& v) {
+std::vector<int> parse_cpus(const std::string& option, const std::string& v) {
     std::vector<int> cpus;
     std::size_t at = 0;
     while (at <= v.size()) {
@@ -65,7 +66,7 @@ std::vector<int> parse_cpus(const std::string& v) {
         std::string one = v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
         char* end = nullptr;
         long n = std::strtol(one.c_str(), &end, 10);
-        if (one.empty() || *end || n < 0 || n >= CPU_SETSIZE) usage(("bad CPU in --guest-cpus: " + v).c_str());
+        if (one.empty() || *end || n < 0 || n >= CPU_SETSIZE) usage(("bad CPU in " + option + ": " + v).c_str());
         cpus.push_back(static_cast<int>(n));
         if (comma == std::string::npos) break;
         at = comma + 1;
@@ -82,6 +83,37 @@ const char* policy_name(const Options& o) {
     return "normal";
 }
 
+cpu_set_t cpu_set_of(const std::vector<int>& cpus) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : cpus) CPU_SET(cpu, &set);
+    return set;
+}
+
+// Keep thread `tid` on `cpus`: 0 or an errno.
+int pin(pid_t tid, const std::vector<int>& cpus) {
+    cpu_set_t set = cpu_set_of(cpus);
+    return ::sched_setaffinity(tid, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+// The daemon's threads (its event loop, and any io_uring worker it made)
+// and the toolstack's, where the options put them. The threads the program
+// starts later (the guests, then re-pinned by --guest-cpus; the memory
+// sampler) inherit the toolstack's CPUs.
+void place_daemon_and_toolstack(const Options& o, pid_t daemon) {
+    int err = 0;
+    if (!o.daemon_cpus.empty()) {
+        err = pin(daemon, o.daemon_cpus);
+        for (pid_t tid : testing::threads_of(daemon))
+            if (tid != daemon) (void)pin(tid, o.daemon_cpus);  // kernel io workers may refuse
+    }
+    if (!err && !o.toolstack_cpus.empty()) err = pin(::gettid(), o.toolstack_cpus);
+    if (err) {
+        std::fprintf(stderr, "xstore-soak: cannot place the daemon or the toolstack: %s\n", std::strerror(err));
+        std::exit(2);
+    }
+}
+
 // Applies the guests' scheduling policy to the calling thread; threads it
 // starts (a hostile guest's killer) inherit it. A thread may always lower
 // its own priority, so a failure is a broken premise of the run: exit.
@@ -96,12 +128,7 @@ void apply_guest_policy(const Options& o) {
         // the real one's are out of any guest's scheduling.
         fakexen::Host::idle_outside_lock(true);
     }
-    if (!err && !o.guest_cpus.empty()) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        for (int cpu : o.guest_cpus) CPU_SET(cpu, &set);
-        err = ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-    }
+    if (!err && !o.guest_cpus.empty()) err = pin(::gettid(), o.guest_cpus);
     if (err) {
         std::fprintf(stderr, "xstore-soak: cannot set the guests' policy: %s\n", std::strerror(err));
         std::exit(2);
@@ -113,8 +140,9 @@ Options parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-        if (a == "--guest-cpus") {
-            o.guest_cpus = parse_cpus(argv[++i]);
+        if (a == "--guest-cpus" || a == "--daemon-cpus" || a == "--toolstack-cpus") {
+            std::vector<int> cpus = parse_cpus(a, argv[++i]);
+            (a == "--guest-cpus" ? o.guest_cpus : a == "--daemon-cpus" ? o.daemon_cpus : o.toolstack_cpus) = cpus;
             continue;
         }
         if (a == "--guest-policy") {
@@ -228,6 +256,10 @@ private:
     std::vector<Mark> marks_;
 };
 
+void print_cpus(const char* what, const std::vector<int>& cpus) {
+    for (std::size_t i = 0; i < cpus.size(); ++i) std::printf("%s%d", i ? "," : what, cpus[i]);
+}
+
 // After the run: the store is consistent, and nothing of any hostile
 // domain is left (they are all dead by now).
 void final_checks(Run& run, client::Client& c, unsigned hostile) {
@@ -260,6 +292,7 @@ int main(int argc, char** argv) {
     if (!testing::sync(*probe)) usage("the daemon does not answer");
     Quotas quotas = read_quotas(*probe);
     Run run(opts, *host, std::move(daemon), quotas);
+    place_daemon_and_toolstack(opts, run.daemon().pid());
 
     unsigned hostile = opts.guests / 3;
     unsigned good = opts.guests - hostile;
@@ -311,8 +344,9 @@ int main(int argc, char** argv) {
     std::printf("xstore-soak: %.0f s, %u guests (%u well-behaved, %u hostile), seed %llu, guest policy %s", secs,
                 opts.guests, good, hostile, static_cast<unsigned long long>(opts.seed), policy_name(opts));
     if (opts.guest_policy == Options::GuestPolicy::Nice) std::printf(" %d", opts.guest_nice);
-    for (std::size_t i = 0; i < opts.guest_cpus.size(); ++i)
-        std::printf("%s%d", i ? "," : ", guests on CPU ", opts.guest_cpus[i]);
+    print_cpus(", guests on CPU ", opts.guest_cpus);
+    print_cpus(", daemon on CPU ", opts.daemon_cpus);
+    print_cpus(", toolstack on CPU ", opts.toolstack_cpus);
     std::printf("\n");
     for (const auto& [kind, n] : run.counts()) std::printf("  %-44s %12llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     std::printf("RssAnon: start %.1f MiB, peak %.1f MiB, bound %.1f MiB (start + %zu MiB + %llu x %u domains)%s\n",

@@ -50,6 +50,11 @@ struct Options {
     // keep those to themselves, as dom0 does on a host whose guests run on
     // other physical CPUs.
     std::vector<int> guest_cpus;
+    // CPUs for the daemon's threads and for the toolstack (empty: as the
+    // program was started). With the daemon on a CPU of its own, the
+    // toolstack's requests do not share a CPU with the guests' work in the
+    // daemon, as on a host whose dom0 has more than one vCPU.
+    std::vector<int> daemon_cpus, toolstack_cpus;
 };
 
 // Quotas as the daemon reports them (GET_QUOTA).

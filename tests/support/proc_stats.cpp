@@ -59,4 +59,12 @@ std::optional<std::chrono::milliseconds> cpu_time(pid_t pid) {
     return std::chrono::milliseconds((utime + stime) * 1000 / static_cast<unsigned long long>(hz));
 }
 
+std::vector<pid_t> threads_of(pid_t pid) {
+    std::vector<pid_t> tids;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(proc_file(pid, "task"), ec))
+        tids.push_back(static_cast<pid_t>(std::stol(e.path().filename().string())));
+    return tids;
+}
+
 }  // namespace xs::testing

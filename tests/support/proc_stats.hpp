@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 namespace xs::testing {
 
@@ -15,5 +16,7 @@ std::optional<std::size_t> rss_bytes(pid_t pid);
 std::optional<std::size_t> open_fds(pid_t pid);
 // User + system CPU time consumed so far; nullopt when the process is gone.
 std::optional<std::chrono::milliseconds> cpu_time(pid_t pid);
+// The ids of the process's threads (empty when it is gone).
+std::vector<pid_t> threads_of(pid_t pid);
 
 }  // namespace xs::testing
