@@ -171,6 +171,20 @@ void set_policy(int policy) {
     (void)pthread_setschedparam(pthread_self(), policy, &p);
 }
 
+// An idle thread entering a critical section: real-time when the process
+// may (nothing in dom0 preempts a hypercall; a holder preempted by the
+// toolstack on its CPU kept the daemon waiting for the lock), else normal.
+void enter_section_policy() {
+    thread_local bool realtime_refused = false;
+    if (!realtime_refused) {
+        sched_param p{};
+        p.sched_priority = 1;
+        if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &p) == 0) return;
+        realtime_refused = true;
+    }
+    set_policy(SCHED_OTHER);
+}
+
 }  // namespace
 
 void Host::idle_outside_lock(bool on) { t_idle_outside_lock = on; }
@@ -182,7 +196,7 @@ void Host::ring_after_unlock(HandleRef ref) {
 }
 
 Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
-    if (t_locks_held++ == 0 && t_idle_outside_lock) set_policy(SCHED_OTHER);
+    if (t_locks_held++ == 0 && t_idle_outside_lock) enter_section_policy();
     int rc = lock_spinning(m_);
     // The previous holder died inside its critical section. Every critical
     // section leaves the tables usable at each step, so carry on.
