@@ -287,11 +287,12 @@ void Daemon::expire_events() {
     next_deadline_ = next;
 }
 
-// With guest rings to serve or flush in this turn, the sockets' replies (dom0's
-// toolstack) are sent before that work rather than after it: otherwise a
-// toolstack request waits for up to a ring budget of guest requests and a
-// flush to every ring that has something to say. Without guest work the
-// replies go with the end of the turn (one submission instead of two).
+// Each turn serves dom0's sockets first: their requests are answered as the
+// loop delivers them, and with rings to serve or to write to in the turn,
+// the replies are sent before that work rather than after it. Otherwise a
+// toolstack request waits for the turn's guest work: a slice of the
+// guests' requests and a kick to every ring with output. Without guest
+// work the replies go with the end of the turn (one submission, not two).
 void Daemon::send_socket_replies_first() {
     bool guest_work = !to_service_.empty();
     bool socket_reply = false;

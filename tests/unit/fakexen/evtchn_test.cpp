@@ -218,6 +218,24 @@ TEST_CASE("VIRQ_DOM_EXC: one binding per domain, raised by shutdown and destroy"
     CHECK(second->bind_virq(kVirqDomExc).has_value());
 }
 
+TEST_CASE("the doorbell goes out when the host lock is released, not inside it") {
+    TempHost t;
+    auto v = EventHandle::open(t.host, 0).value();
+    set_nonblocking(*v);
+    std::uint32_t port = v->bind_virq(kVirqDomExc).value();
+    {
+        auto lock = t.h().lock();
+        raise_virq_locked(t.h(), kVirqDomExc);
+        // Queued, but nobody is woken while the critical section lasts.
+        CHECK_FALSE(readable(v->fd(), 0));
+    }
+    CHECK(readable(v->fd(), kPatienceMs));
+    CHECK(v->pending().value() == port);
+    REQUIRE(v->unmask(port).has_value());
+    CHECK(v->pending().error().code == EAGAIN);  // and the doorbell went with it
+    CHECK_FALSE(readable(v->fd(), 0));
+}
+
 TEST_CASE("destroying a domain closes its ports: dom0's end becomes unbound") {
     TempHost t;
     Pair p(t, 7);

@@ -146,3 +146,34 @@ TEST_CASE_TEMPLATE("sends queued in a turn go out at its end, one send per conne
         ::close(peers[i - 1]);
     }
 }
+
+TEST_CASE_TEMPLATE("submit_sends starts the sends queued so far before the turn ends", TestType,
+                   LOOP_BACKENDS) {
+    MAKE_LOOP(loop);
+    auto [mine, theirs] = socket_pair();
+    loop->add_socket(1, mine);
+    Recorder rec(*loop);
+    std::string reply = "early reply";
+    int queued_before = -1, after_submit = -1;
+    bool done = false;
+    // The daemon's way: a reply queued, submitted at once, then more work
+    // in the same turn; the peer has the bytes while that work runs.
+    rec.turn_hook = [&] {
+        if (done) return;
+        done = true;
+        iovec v{reply.data(), reply.size()};
+        loop->send(1, std::span<const iovec>(&v, 1));
+        queued_before = bytes_queued(theirs);
+        loop->submit_sends();
+        after_submit = bytes_queued(theirs);
+    };
+    rec.run_turns(1);
+    CHECK(queued_before == 0);
+    CHECK(after_submit == static_cast<int>(reply.size()));
+    // Completion comes as usual, in a later turn, and only once.
+    REQUIRE(rec.run_until([&] { return !rec.sent[1].empty(); }));
+    rec.run_turns(2);
+    CHECK(rec.sent[1] == std::vector<std::size_t>{reply.size()});
+    CHECK(read_exact(theirs, reply.size()) == reply);
+    ::close(theirs);
+}
