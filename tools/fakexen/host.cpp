@@ -149,6 +149,15 @@ void ring_deferred() {
     for (const DeferredRing& r : rings) wakeup::ring(*r.host, r.ref);
 }
 
+// A spinning CPU's hint to its sibling threads and the hypervisor.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
 // Xen's event-channel and domain locks are spinlocks held for a few
 // instructions by code that is never descheduled. This lock is held about
 // as briefly, but a waiter that sleeps on it is woken by the holder's CPU,
@@ -161,7 +170,7 @@ int lock_spinning(pthread_mutex_t* m) {
         int rc = pthread_mutex_trylock(m);
         if (rc != EBUSY) return rc;
         if ((round & 15) == 15 && std::chrono::steady_clock::now() >= until) break;
-        for (int i = 0; i < 32; ++i) __builtin_ia32_pause();
+        for (int i = 0; i < 32; ++i) cpu_relax();
     }
     return pthread_mutex_lock(m);
 }
