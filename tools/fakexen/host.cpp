@@ -143,10 +143,11 @@ struct DeferredRing {
 };
 thread_local std::vector<DeferredRing> t_deferred_rings;
 
+// Every kick passes here: the list keeps its capacity (ring() takes no lock,
+// so nothing is added while it runs).
 void ring_deferred() {
-    std::vector<DeferredRing> rings;
-    rings.swap(t_deferred_rings);
-    for (const DeferredRing& r : rings) wakeup::ring(*r.host, r.ref);
+    for (const DeferredRing& r : t_deferred_rings) wakeup::ring(*r.host, r.ref);
+    t_deferred_rings.clear();
 }
 
 // A spinning CPU's hint to its sibling threads and the hypervisor.
