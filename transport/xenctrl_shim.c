@@ -1,8 +1,6 @@
 #define __XEN_TOOLS__ 1
 #include "transport/xenctrl_shim.h"
 
-#include <stdlib.h>
-#include <string.h>
 #include <xenctrl.h>
 
 void* xs_xc_open(void) { return xc_interface_open(NULL, NULL, 0); }

@@ -216,7 +216,7 @@ Host::Lock::Lock(Host& h) : m_(&h.header().lock) {
 Host::Lock::~Lock() {
     pthread_mutex_unlock(m_);
     if (--t_locks_held > 0) return;
-    // Still at normal priority: an idle thread preempted before its
+    // Still at the section's priority: an idle thread preempted before its
     // doorbells would leave their listeners asleep.
     ring_deferred();
     if (t_idle_outside_lock) set_policy(SCHED_IDLE);
